@@ -1,0 +1,83 @@
+"""LeafLoaf: an embeddable grocery shopping assistant that learns each shopper from behaviour.
+
+>>> from leafloaf import Catalog, Event, GraphitiPersonalizationEngine
+"""
+
+from leafloaf.analytics import AnalyticsSink, NullSink
+from leafloaf.catalog import Catalog
+from leafloaf.config import EngineConfig
+from leafloaf.engine import GraphitiPersonalizationEngine
+from leafloaf.errors import (
+    ConfigError,
+    LeafLoafError,
+    MissingExtraError,
+    StoreUnavailableError,
+    UnknownProductError,
+    ValidationError,
+)
+from leafloaf.memory import InMemoryMemory, MemoryBackend, MemoryFact
+from leafloaf.models import (
+    AttributeAffinity,
+    BudgetProfile,
+    Complement,
+    DietaryAvoidance,
+    DietaryProfile,
+    Event,
+    EventType,
+    Explanation,
+    HouseholdProfile,
+    Product,
+    QuantitySuggestion,
+    RecordReport,
+    Rejection,
+    ReorderItem,
+    ReorderPrediction,
+    ScoredProduct,
+    UserPreferences,
+    UsualItem,
+    UsualOrder,
+)
+from leafloaf.stores import InMemoryStore, SQLiteStore, StateStore, open_store
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "AnalyticsSink",
+    "AttributeAffinity",
+    "BudgetProfile",
+    "Catalog",
+    "Complement",
+    "ConfigError",
+    "DietaryAvoidance",
+    "DietaryProfile",
+    "EngineConfig",
+    "Event",
+    "EventType",
+    "Explanation",
+    "GraphitiPersonalizationEngine",
+    "HouseholdProfile",
+    "InMemoryMemory",
+    "InMemoryStore",
+    "LeafLoafError",
+    "MemoryBackend",
+    "MemoryFact",
+    "MissingExtraError",
+    "NullSink",
+    "Product",
+    "QuantitySuggestion",
+    "RecordReport",
+    "Rejection",
+    "ReorderItem",
+    "ReorderPrediction",
+    "SQLiteStore",
+    "ScoredProduct",
+    "StateStore",
+    "StoreUnavailableError",
+    "UnknownProductError",
+    "UserPreferences",
+    "UsualItem",
+    "UsualOrder",
+    "ValidationError",
+    "__version__",
+    "open_store",
+]

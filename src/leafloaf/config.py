@@ -1,0 +1,36 @@
+"""Engine configuration: the few global hyper-parameters of the learners, validated."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+__all__ = ["EngineConfig"]
+
+
+class EngineConfig(BaseModel):
+    """Global settings of :class:`~leafloaf.GraphitiPersonalizationEngine`.
+
+    None of these is per product or per category; they are smoothing strengths, a recency
+    half-life and credibility levels, and ``leafloaf evaluate`` tunes them on validation data.
+    Unknown keys are rejected, so a typo fails loudly.
+
+    >>> EngineConfig(half_life_days=60).half_life_days
+    60.0
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    half_life_days: float = Field(default=90.0, gt=0)
+    """Recency half-life of decayed purchase counts (usual order, re-ranking)."""
+    complement_prior: float = Field(default=5.0, gt=0)
+    """Pseudo-baskets shrinking co-occurrence confidence toward the base rate."""
+    item_prior: float = Field(default=2.0, gt=0)
+    """Pseudo-counts shrinking a shopper's item and category rates toward the population."""
+    quantity_prior: float = Field(default=2.0, gt=0)
+    """Pseudo-lines pulling a shopper's quantity histogram toward the product's population one."""
+    dietary_credibility: float = Field(default=0.9, gt=0.5, lt=1)
+    """Posterior probability at which a never-bought attribute is reported as avoided."""
+    refit_fraction: float = Field(default=0.05, gt=0)
+    """Population statistics refit lazily once the event log grew by this fraction."""
+    batch_size: int = Field(default=20_000, gt=0)
+    """Events per store transaction in ``record_many``."""

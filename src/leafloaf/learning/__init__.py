@@ -1,0 +1,1 @@
+"""Learners: one module per capability over the shared statistics in ``stats``."""

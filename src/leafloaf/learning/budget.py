@@ -1,0 +1,77 @@
+"""Budget/price awareness: where a shopper's prices sit within each category.
+
+Each priced line contributes the z-score of its log unit price within its category (the
+category's spread across products), so buying the cheap yoghurt and the mid-price coffee
+counts the same everywhere. The shopper's mean z, its standard error and its percentile
+among all shoppers give the label; the cut points are the population's terciles.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from leafloaf.catalog import Catalog
+from leafloaf.learning.population import PopulationModel, price_position
+from leafloaf.learning.stats import UserStats
+from leafloaf.models import BudgetProfile
+
+__all__ = ["budget_profile"]
+
+_MIN_LINES = 3
+_MIN_SHOPPERS = 10
+
+
+def budget_profile(
+    stats: UserStats, population: PopulationModel, catalog: Catalog
+) -> BudgetProfile:
+    """Price position, its uncertainty and a population-relative label."""
+    z, n = price_position(stats, population, catalog)
+    if z is None or n < _MIN_LINES:
+        return BudgetProfile(
+            user_id=stats.user_id,
+            lines_priced=n,
+            price_position=z,
+            standard_error=None,
+            percentile=None,
+            sensitivity="unknown",
+            reasons=[
+                "no prices recorded with purchases yet"
+                if n == 0
+                else f"only {n} priced purchases so far; not enough to judge"
+            ],
+        )
+    se = 1.0 / math.sqrt(n)
+    positions = population.price_positions
+    reasons = [f"pays {_words(z)} the typical price in the categories bought ({n} priced lines)"]
+    if len(positions) >= _MIN_SHOPPERS:
+        percentile = float(np.searchsorted(positions, z) / len(positions))
+        label = (
+            "price-sensitive"
+            if percentile < 1 / 3
+            else "premium"
+            if percentile > 2 / 3
+            else "mainstream"
+        )
+        reasons.append(f"pays more than {percentile:.0%} of shoppers for the same categories")
+    else:
+        percentile = None
+        label = (
+            "price-sensitive" if z + 2 * se < 0 else "premium" if z - 2 * se > 0 else "mainstream"
+        )
+    return BudgetProfile(
+        user_id=stats.user_id,
+        lines_priced=n,
+        price_position=z,
+        standard_error=se,
+        percentile=percentile,
+        sensitivity=label,
+        reasons=reasons,
+    )
+
+
+def _words(z: float) -> str:
+    if abs(z) < 0.1:
+        return "about"
+    return f"{abs(z):.1f} standard deviations {'below' if z < 0 else 'above'}"

@@ -1,0 +1,211 @@
+"""PopulationModel: what the learners know about shoppers in general, refit in batch.
+
+Per-shopper statistics are updated online with every event; the population side (base
+rates, co-occurrence, interval shape, price scales, mixtures) is a batch fit over all
+shoppers that the engine refreshes lazily as the log grows.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+import numpy as np
+from numpy.typing import NDArray
+
+from leafloaf.catalog import Catalog
+from leafloaf.learning.complements import CoOccurrence, fit_cooccurrence
+from leafloaf.learning.dietary import AttributeRates, fit_attribute_rates
+from leafloaf.learning.household import (
+    FEATURES,
+    HouseholdMixture,
+    fit_household_mixture,
+    household_features,
+)
+from leafloaf.learning.stats import UserStats
+from leafloaf.stores.base import EventRecord
+
+__all__ = ["PopulationModel", "fit_population"]
+
+
+@dataclass
+class PopulationModel:
+    """Population statistics every capability compares a shopper against."""
+
+    n_users: int = 0
+    n_lines: float = 0.0
+    events_at_fit: int = 0
+    item_lines: dict[str, float] = field(default_factory=dict)
+    item_users: dict[str, int] = field(default_factory=dict)
+    category_lines: dict[str, float] = field(default_factory=dict)
+    attribute_rates: AttributeRates | None = None
+    cooccurrence: CoOccurrence = field(default_factory=lambda: fit_cooccurrence([]))
+    interval_shape: float = 2.0
+    """Gamma shape κ of inter-purchase intervals relative to their mean (pooled)."""
+    median_gap: float = 7.0
+    item_log_price: dict[str, float] = field(default_factory=dict)
+    category_price: dict[str, tuple[float, float]] = field(default_factory=dict)
+    price_positions: NDArray[np.float64] = field(default_factory=lambda: np.zeros(0))
+    product_quantities: dict[str, dict[float, float]] = field(default_factory=dict)
+    household: HouseholdMixture | None = None
+    household_matrix: NDArray[np.float64] = field(
+        default_factory=lambda: np.zeros((0, len(FEATURES)))
+    )
+
+    def category_share(self, category: str) -> float:
+        """Share of all purchased lines falling in a category (add-one smoothed)."""
+        total = self.n_lines + len(self.category_lines) + 1
+        return (self.category_lines.get(category, 0.0) + 1.0) / total
+
+    def item_share_in_category(self, product_id: str, category: str, catalog: Catalog) -> float:
+        """Share of a category's lines that are this product (add-one over its products)."""
+        size = max(catalog.count_with(category), 1)
+        return (self.item_lines.get(product_id, 0.0) + 1.0) / (
+            self.category_lines.get(category, 0.0) + size
+        )
+
+
+def _baskets(
+    records: Iterable[EventRecord],
+) -> tuple[list[list[str]], dict[tuple[str, str], list[float]]]:
+    baskets: dict[tuple[str, str], list[str]] = defaultdict(list)
+    days: dict[tuple[str, str], list[float]] = defaultdict(list)
+    for kind, user, ts, product, _q, _p, _query, basket, *_ in records:
+        if kind != "purchase" or product is None:
+            continue
+        day = ts / 86_400.0
+        baskets[(user, basket or f"day{math.floor(day)}")].append(product)
+        days[(user, product)].append(day)
+    return list(baskets.values()), days
+
+
+def _interval_shape(days: dict[tuple[str, str], list[float]]) -> float:
+    """Pooled gamma shape: 1 / variance of intervals divided by their own mean."""
+    ratios: list[NDArray[np.float64]] = []
+    for values in days.values():
+        if len(values) < 3:
+            continue
+        gaps = np.diff(np.unique(np.asarray(values)))
+        if len(gaps) >= 2 and gaps.mean() > 0:
+            ratios.append(gaps / gaps.mean())
+    if not ratios:
+        return 2.0
+    var = float(np.concatenate(ratios).var())
+    return float(np.clip(1.0 / max(var, 1e-6), 0.5, 50.0))
+
+
+def fit_population(
+    users: dict[str, UserStats],
+    records: Iterable[EventRecord],
+    catalog: Catalog,
+    event_count: int,
+) -> PopulationModel:
+    """Fit every population statistic from all shoppers' rows and the event log."""
+    model = PopulationModel(n_users=len(users), events_at_fit=event_count)
+    attr_index: dict[str, int] = {}
+    user_lines: list[float] = []
+    user_attr: list[dict[int, float]] = []
+    gaps: list[float] = []
+    quantities: dict[str, dict[float, float]] = defaultdict(lambda: defaultdict(float))
+    price_acc: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0])
+    hh_rows: list[list[float]] = []
+    for stats in users.values():
+        counts: dict[int, float] = defaultdict(float)
+        total = 0.0
+        for pid, item in stats.purchased.items():
+            total += item.lines
+            model.item_lines[pid] = model.item_lines.get(pid, 0.0) + item.lines
+            model.item_users[pid] = model.item_users.get(pid, 0) + 1
+            category = catalog.category(pid)
+            if category is not None:
+                model.category_lines[category] = (
+                    model.category_lines.get(category, 0.0) + item.lines
+                )
+            for attr in catalog.attributes(pid):
+                j = attr_index.setdefault(attr, len(attr_index))
+                counts[j] += item.lines
+            for q, c in stats.quantity_histogram(pid).items():
+                quantities[pid][q] += c
+            if item.priced > 0:
+                acc = price_acc[pid]
+                acc[0] += item.log_price_sum
+                acc[1] += item.priced
+        model.n_lines += total
+        if total > 0:
+            user_lines.append(total)
+            user_attr.append(counts)
+        gap = stats.mean_gap()
+        if gap is not None:
+            gaps.append(gap)
+        features = household_features(stats, catalog)
+        if features is not None:
+            hh_rows.append([features[f] for f in FEATURES])
+    if user_lines:
+        matrix = np.zeros((len(user_lines), len(attr_index)))
+        for row, counts in enumerate(user_attr):
+            for j, c in counts.items():
+                matrix[row, j] = c
+        model.attribute_rates = fit_attribute_rates(
+            np.asarray(user_lines), matrix, list(attr_index)
+        )
+    baskets, days = _baskets(records)
+    model.cooccurrence = fit_cooccurrence(baskets)
+    model.interval_shape = _interval_shape(days)
+    if gaps:
+        model.median_gap = float(np.median(gaps))
+    model.product_quantities = {pid: dict(h) for pid, h in quantities.items()}
+    _fit_prices(model, catalog, price_acc, users)
+    if hh_rows:
+        model.household_matrix = np.asarray(hh_rows)
+        model.household = fit_household_mixture(model.household_matrix)
+    return model
+
+
+def _fit_prices(
+    model: PopulationModel,
+    catalog: Catalog,
+    observed: dict[str, list[float]],
+    users: dict[str, UserStats],
+) -> None:
+    """Mean log price per product (observed, else catalog) and its spread per category."""
+    for product in catalog:
+        if product.price is not None and product.price > 0:
+            model.item_log_price[product.product_id] = math.log(product.price)
+    for pid, (log_sum, n) in observed.items():
+        model.item_log_price[pid] = log_sum / n
+    per_category: dict[str, list[float]] = defaultdict(list)
+    for pid, lp in model.item_log_price.items():
+        category = catalog.category(pid)
+        if category is not None:
+            per_category[category].append(lp)
+    for category, values in per_category.items():
+        if len(values) >= 2:
+            arr = np.asarray(values)
+            model.category_price[category] = (float(arr.mean()), float(arr.std()) + 1e-3)
+    positions = []
+    for stats in users.values():
+        z, n = price_position(stats, model, catalog)
+        if z is not None and n >= 3:
+            positions.append(z)
+    model.price_positions = np.sort(np.asarray(positions, dtype=np.float64))
+
+
+def price_position(
+    stats: UserStats, model: PopulationModel, catalog: Catalog
+) -> tuple[float | None, int]:
+    """Mean within-category z-score of a shopper's log unit prices, and lines priced."""
+    total = 0.0
+    n = 0.0
+    for pid, item in stats.items.items():
+        if item.priced <= 0:
+            continue
+        category = catalog.category(pid)
+        scale = model.category_price.get(category) if category else None
+        if scale is None:
+            continue
+        mean, sd = scale
+        total += (item.log_price_sum - item.priced * mean) / sd
+        n += item.priced
+    return (total / n if n > 0 else None), int(n)

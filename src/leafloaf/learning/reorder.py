@@ -1,0 +1,63 @@
+"""Reorder/restock: the probability each product belongs in an order placed at time ``at``.
+
+Per shopper × product the mean interval between purchases is estimated from the purchase
+count over the shopper's observed span (``(last order - first purchase + gap) / n``); the
+interval distribution around that mean is a gamma whose shape ``κ`` is fitted on the whole
+population. A product bought ``n`` times is still "in the repertoire" with prior
+probability ``n / (n + 1)``; a long silence lowers that by Bayes. The probability that the
+need falls within this order's window (half an order gap either side of ``at``) given no
+purchase since the last one is the reported probability; "due" means at least one half.
+"""
+
+from __future__ import annotations
+
+from leafloaf.catalog import Catalog
+from leafloaf.learning.population import PopulationModel
+from leafloaf.learning.stats import UserStats, gamma_cdf
+from leafloaf.models import ReorderItem
+
+__all__ = ["reorder_items"]
+
+
+def reorder_items(
+    stats: UserStats, population: PopulationModel, catalog: Catalog, at_day: float
+) -> list[ReorderItem]:
+    """Every purchased product with its probability of being needed at ``at_day``."""
+    days = [d for d in stats.basket_days() if d <= at_day] or stats.basket_days()
+    if not days:
+        return []
+    gap = stats.mean_gap() or population.median_gap
+    gap = max(gap, 1e-3)
+    last_order = days[-1]
+    shape = population.interval_shape
+    out = []
+    for pid, item in stats.purchased.items():
+        n = item.lines
+        mean = max((last_order - item.first_day + gap) / n, 1e-3)
+        scale = mean / shape
+        elapsed = at_day - item.last_day
+        lo = max(elapsed - gap / 2, 0.0)
+        hi = max(elapsed + gap / 2, 0.0)
+        f_lo = gamma_cdf(lo, shape, scale)
+        f_hi = gamma_cdf(hi, shape, scale)
+        active = n / (n + 1.0)
+        denominator = active * (1.0 - f_lo) + (1.0 - active)
+        p = active * (f_hi - f_lo) / denominator if denominator > 0 else 0.0
+        p = min(max(p, 0.0), 1.0)
+        out.append(
+            ReorderItem(
+                product_id=pid,
+                name=catalog.name(pid),
+                probability=p,
+                days_since_last=elapsed,
+                typical_interval_days=mean,
+                due=p >= 0.5,
+                reasons=[
+                    f"bought {n:.0f} times, about every {mean:.0f} days",
+                    f"last bought {elapsed:.0f} days ago",
+                    f"{p:.0%} chance it is needed in an order now",
+                ],
+            )
+        )
+    out.sort(key=lambda r: (-r.probability, r.product_id))
+    return out

@@ -1,0 +1,92 @@
+"""The MemoryBackend seam: episodic memory of what a shopper did, for assistants to recall."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections import deque
+from collections.abc import Sequence
+from datetime import datetime
+from typing import ClassVar
+
+from pydantic import BaseModel, ConfigDict
+
+from leafloaf.models import Event, EventType
+
+__all__ = ["InMemoryMemory", "MemoryBackend", "MemoryFact"]
+
+
+class MemoryFact(BaseModel):
+    """One remembered episode, in words, with when it happened."""
+
+    model_config = ConfigDict(frozen=True)
+
+    user_id: str
+    text: str
+    at: datetime
+
+
+class MemoryBackend(ABC):
+    """Keeps episodes per shopper; a temporal knowledge graph (graphiti-core) plugs in here."""
+
+    name: ClassVar[str]
+
+    @abstractmethod
+    def remember(self, events: Sequence[Event]) -> None:
+        """Take a batch of accepted events (must not block)."""
+
+    @abstractmethod
+    def recall(self, user_id: str, query: str | None = None, limit: int = 10) -> list[MemoryFact]:
+        """The most recent episodes of a user, those mentioning ``query`` when given."""
+
+    @abstractmethod
+    def forget_user(self, user_id: str) -> None:
+        """Erase everything remembered about a user."""
+
+    def close(self) -> None:
+        """Release resources."""
+
+
+_VERBS = {
+    EventType.SEARCH: "searched for",
+    EventType.VIEW: "looked at",
+    EventType.ADD_TO_CART: "added to cart",
+    EventType.REMOVE_FROM_CART: "removed from cart",
+    EventType.PURCHASE: "bought",
+    EventType.DISMISS: "dismissed",
+}
+
+
+class InMemoryMemory(MemoryBackend):
+    """The default: the last ``capacity`` episodes per shopper, in this process.
+
+    >>> mem = InMemoryMemory(capacity=2)
+    >>> mem.recall("nobody")
+    []
+    """
+
+    name: ClassVar[str] = "memory"
+
+    def __init__(self, capacity: int = 50) -> None:
+        self.capacity = capacity
+        self._facts: dict[str, deque[tuple[float, Event]]] = {}
+
+    def remember(self, events: Sequence[Event]) -> None:
+        for event in events:
+            facts = self._facts.get(event.user_id)
+            if facts is None:
+                facts = self._facts[event.user_id] = deque(maxlen=self.capacity)
+            facts.append((event.day, event))
+
+    def recall(self, user_id: str, query: str | None = None, limit: int = 10) -> list[MemoryFact]:
+        episodes = sorted(self._facts.get(user_id, ()), key=lambda f: f[0], reverse=True)
+        out = []
+        for _, event in episodes:
+            text = f"{_VERBS[event.type]} {event.query or event.product_id}"
+            if query is None or query.lower() in text.lower():
+                out.append(MemoryFact(user_id=user_id, text=text, at=event.ts))
+            if len(out) >= limit:
+                break
+        return out
+
+    def forget_user(self, user_id: str) -> None:
+        self._facts.pop(user_id, None)

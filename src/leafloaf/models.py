@@ -1,0 +1,458 @@
+"""Validated data models: the products, events and results that cross LeafLoaf's public API."""
+
+from __future__ import annotations
+
+import math
+import uuid
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any, Self
+
+import pydantic
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from leafloaf.errors import ValidationError
+
+__all__ = [
+    "AttributeAffinity",
+    "BudgetProfile",
+    "Complement",
+    "DietaryAvoidance",
+    "DietaryProfile",
+    "Event",
+    "EventType",
+    "Explanation",
+    "HouseholdProfile",
+    "Product",
+    "QuantitySuggestion",
+    "RecordReport",
+    "Rejection",
+    "ReorderItem",
+    "ReorderPrediction",
+    "ScoredProduct",
+    "UserPreferences",
+    "UsualItem",
+    "UsualOrder",
+]
+
+SECONDS_PER_DAY = 86_400.0
+
+
+def _raise_named(exc: pydantic.ValidationError) -> ValidationError:
+    """Turn pydantic's error into ours, naming the first offending field and its value."""
+    first = exc.errors()[0]
+    field = ".".join(str(part) for part in first["loc"]) or "event"
+    message = str(first["msg"]).removeprefix("Value error, ")
+    return ValidationError(field, first.get("input"), message)
+
+
+class _Validated(BaseModel):
+    """Base for input models: pydantic errors surface as :class:`ValidationError`."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    def __init__(self, **data: Any) -> None:
+        try:
+            super().__init__(**data)
+        except pydantic.ValidationError as exc:
+            raise _raise_named(exc) from None
+
+
+class Product(_Validated):
+    """One catalog item.
+
+    >>> Product(product_id="24852", name="Banana", categories=("produce", "fresh fruits"))
+    Product(product_id='24852', name='Banana', ...)
+    """
+
+    product_id: str = Field(min_length=1)
+    name: str = Field(min_length=1)
+    brand: str | None = None
+    categories: tuple[str, ...] = ()
+    """Category path from broad to narrow, e.g. ``("dairy eggs", "milk")``."""
+    price: float | None = None
+    size: float | None = None
+    unit: str | None = None
+    tags: tuple[str, ...] = ()
+    """Free-form attributes from the catalog (``"organic"``, ``"gluten free"`` …)."""
+
+    @field_validator("price", "size")
+    @classmethod
+    def _finite_positive(cls, value: float | None) -> float | None:
+        if value is not None and (not math.isfinite(value) or value < 0):
+            raise ValueError("must be a finite number >= 0")
+        return value
+
+    def __repr__(self) -> str:
+        return f"Product(product_id={self.product_id!r}, name={self.name!r}, ...)"
+
+    @property
+    def department(self) -> str | None:
+        """The broadest category, if any."""
+        return self.categories[0] if self.categories else None
+
+    @property
+    def aisle(self) -> str | None:
+        """The narrowest category, if any."""
+        return self.categories[-1] if self.categories else None
+
+
+class EventType(StrEnum):
+    """What the shopper did."""
+
+    SEARCH = "search"
+    VIEW = "view"
+    ADD_TO_CART = "add_to_cart"
+    REMOVE_FROM_CART = "remove_from_cart"
+    PURCHASE = "purchase"
+    DISMISS = "dismiss"
+
+
+_NEEDS_PRODUCT = frozenset(EventType) - {EventType.SEARCH}
+
+
+class Event(_Validated):
+    """One thing a shopper did, at a timezone-aware time.
+
+    ``event_id`` is generated when not given; recording an id twice is a no-op, which makes
+    at-least-once delivery safe.
+
+    >>> from datetime import datetime, UTC
+    >>> e = Event.purchase("u1", "24852", quantity=2, ts=datetime(2026, 1, 5, tzinfo=UTC))
+    >>> e.type, e.quantity
+    (<EventType.PURCHASE: 'purchase'>, 2.0)
+    """
+
+    type: EventType
+    user_id: str = Field(min_length=1)
+    ts: datetime
+    product_id: str | None = None
+    quantity: float = 1.0
+    unit_price: float | None = None
+    query: str | None = None
+    basket_id: str | None = None
+    member_id: str | None = None
+    household_id: str | None = None
+    event_id: str = Field(default_factory=lambda: uuid.uuid4().hex, min_length=1)
+
+    @field_validator("user_id", "product_id", "basket_id", "member_id", "household_id")
+    @classmethod
+    def _not_blank(cls, value: str | None) -> str | None:
+        if value is not None and not value.strip():
+            raise ValueError("must not be empty or blank")
+        return value
+
+    @field_validator("ts")
+    @classmethod
+    def _aware(cls, value: datetime) -> datetime:
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError("must be timezone-aware, e.g. datetime(..., tzinfo=UTC)")
+        return value
+
+    @field_validator("quantity")
+    @classmethod
+    def _positive_quantity(cls, value: float) -> float:
+        if not math.isfinite(value) or value <= 0:
+            raise ValueError("must be a finite number greater than 0")
+        return value
+
+    @field_validator("unit_price")
+    @classmethod
+    def _price(cls, value: float | None) -> float | None:
+        if value is not None and (not math.isfinite(value) or value < 0):
+            raise ValueError("must be a finite number >= 0")
+        return value
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Self:
+        if self.type in _NEEDS_PRODUCT and self.product_id is None:
+            raise ValueError(f"product_id is required for a {self.type.value} event")
+        if self.type is EventType.SEARCH and not (self.query and self.query.strip()):
+            raise ValueError("query text is required for a search event")
+        return self
+
+    @property
+    def day(self) -> float:
+        """Event time as days since the Unix epoch (the unit of all learned intervals)."""
+        return self.ts.timestamp() / SECONDS_PER_DAY
+
+    # Constructors for the common cases -------------------------------------------------
+    @classmethod
+    def purchase(
+        cls,
+        user_id: str,
+        product_id: str,
+        *,
+        quantity: float = 1.0,
+        unit_price: float | None = None,
+        basket_id: str | None = None,
+        ts: datetime | None = None,
+        **extra: Any,
+    ) -> Event:
+        """A bought line: one product in one order/basket."""
+        return cls(
+            type=EventType.PURCHASE,
+            user_id=user_id,
+            product_id=product_id,
+            quantity=quantity,
+            unit_price=unit_price,
+            basket_id=basket_id,
+            ts=ts or datetime.now(UTC),
+            **extra,
+        )
+
+    @classmethod
+    def search(cls, user_id: str, query: str, *, ts: datetime | None = None, **extra: Any) -> Event:
+        """A search the shopper typed."""
+        return cls(
+            type=EventType.SEARCH, user_id=user_id, query=query, ts=ts or datetime.now(UTC), **extra
+        )
+
+    @classmethod
+    def view(
+        cls, user_id: str, product_id: str, *, ts: datetime | None = None, **extra: Any
+    ) -> Event:
+        """The shopper opened a product page."""
+        return cls._on_product(EventType.VIEW, user_id, product_id, ts, extra)
+
+    @classmethod
+    def add_to_cart(
+        cls, user_id: str, product_id: str, *, ts: datetime | None = None, **extra: Any
+    ) -> Event:
+        """The shopper put a product in the cart."""
+        return cls._on_product(EventType.ADD_TO_CART, user_id, product_id, ts, extra)
+
+    @classmethod
+    def remove_from_cart(
+        cls, user_id: str, product_id: str, *, ts: datetime | None = None, **extra: Any
+    ) -> Event:
+        """The shopper took a product out of the cart."""
+        return cls._on_product(EventType.REMOVE_FROM_CART, user_id, product_id, ts, extra)
+
+    @classmethod
+    def dismiss(
+        cls, user_id: str, product_id: str, *, ts: datetime | None = None, **extra: Any
+    ) -> Event:
+        """The shopper dismissed a suggestion."""
+        return cls._on_product(EventType.DISMISS, user_id, product_id, ts, extra)
+
+    @classmethod
+    def _on_product(
+        cls,
+        kind: EventType,
+        user_id: str,
+        product_id: str,
+        ts: datetime | None,
+        extra: dict[str, Any],
+    ) -> Event:
+        return cls(
+            type=kind, user_id=user_id, product_id=product_id, ts=ts or datetime.now(UTC), **extra
+        )
+
+
+# --- results -------------------------------------------------------------------------------
+
+
+class _Result(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Rejection(_Result):
+    """One input row ``record_many`` did not accept, and why."""
+
+    index: int
+    field: str
+    value: str
+    message: str
+
+
+class RecordReport(_Result):
+    """What ``record_many`` did with a batch: accepted rows are kept even when others fail."""
+
+    accepted: int = 0
+    """Rows that passed validation and are kept (learned now, or buffered for replay)."""
+    duplicates: int = 0
+    """Accepted rows whose ``event_id`` was already recorded (no-ops)."""
+    buffered: int = 0
+    """Accepted rows held in memory because the store failed; replayed by ``flush()``."""
+    rejected: list[Rejection] = Field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """True when no row was rejected."""
+        return not self.rejected
+
+
+class UsualItem(_Result):
+    """One line of a shopper's usual order."""
+
+    product_id: str
+    name: str
+    score: float
+    """Recency-weighted share of the shopper's orders that contain the item (0..1)."""
+    quantity: float
+    reasons: list[str]
+
+
+class UsualOrder(_Result):
+    """A shopper's "my usual" basket."""
+
+    user_id: str
+    items: list[UsualItem]
+    orders_seen: int
+    reasons: list[str]
+
+
+class ReorderItem(_Result):
+    """One product and the probability it belongs in the shopper's order at time ``at``."""
+
+    product_id: str
+    name: str
+    probability: float
+    days_since_last: float
+    typical_interval_days: float
+    due: bool
+    reasons: list[str]
+
+
+class ReorderPrediction(_Result):
+    """Restock predictions at one moment; ``items`` sorted by probability."""
+
+    user_id: str
+    at: datetime
+    items: list[ReorderItem]
+    reasons: list[str]
+
+    @property
+    def due(self) -> list[ReorderItem]:
+        """The items whose probability is at least one half."""
+        return [item for item in self.items if item.due]
+
+
+class DietaryAvoidance(_Result):
+    """An attribute (department, aisle, tag) the shopper avoids, with its evidence."""
+
+    attribute: str
+    probability: float
+    source: str
+    """``"declared"`` (the shopper said so) or ``"inferred"`` (learned from purchases)."""
+    expected_purchases: float
+    reasons: list[str]
+
+
+class DietaryProfile(_Result):
+    """Attributes a shopper avoids; ``avoided`` holds the confident ones, strongest first."""
+
+    user_id: str
+    lines_seen: int
+    avoided: list[DietaryAvoidance]
+    reasons: list[str]
+
+    def avoids(self, attribute: str) -> bool:
+        """True when ``attribute`` is among the avoided ones."""
+        return any(a.attribute == attribute for a in self.avoided)
+
+
+class Complement(_Result):
+    """A product that goes with the basket."""
+
+    product_id: str
+    name: str
+    score: float
+    reasons: list[str]
+
+
+class QuantitySuggestion(_Result):
+    """How many of a product to put in the cart."""
+
+    user_id: str
+    product_id: str
+    quantity: float
+    confidence: float
+    source: str
+    """``"personal"``, ``"product"`` (population for this product) or ``"default"``."""
+    reasons: list[str]
+
+
+class BudgetProfile(_Result):
+    """Where a shopper's prices sit within each category, relative to other shoppers."""
+
+    user_id: str
+    lines_priced: int
+    price_position: float | None
+    """Mean z-score of log unit price within its category (negative = cheaper than usual)."""
+    standard_error: float | None
+    percentile: float | None
+    """Share of shoppers whose price position is below this shopper's (0..1)."""
+    sensitivity: str
+    """``"price-sensitive"``, ``"mainstream"``, ``"premium"`` or ``"unknown"``."""
+    reasons: list[str]
+
+
+class HouseholdProfile(_Result):
+    """Whether an account looks shared by several people."""
+
+    user_id: str
+    shared_probability: float
+    members_declared: int
+    features: dict[str, float]
+    reasons: list[str]
+
+    @property
+    def shared(self) -> bool:
+        """True when the probability is at least one half."""
+        return self.shared_probability >= 0.5
+
+
+class ScoredProduct(_Result):
+    """A candidate after personal re-ranking."""
+
+    product_id: str
+    name: str
+    score: float
+    base_rank: int
+    reasons: list[str]
+
+
+class Explanation(_Result):
+    """Why a product scores as it does for a shopper: the statistics behind each term."""
+
+    user_id: str
+    product_id: str
+    name: str
+    statistics: dict[str, float]
+    contributions: dict[str, float]
+    reasons: list[str]
+
+
+class AttributeAffinity(_Result):
+    """How much more (or less) a shopper buys from an attribute than shoppers do in general."""
+
+    attribute: str
+    share: float
+    lift: float
+
+
+class UserPreferences(_Result):
+    """The typed, versioned preference schema of one shopper; JSON round-trips exactly.
+
+    >>> prefs = engine.preferences("u1")                     # doctest: +SKIP
+    >>> UserPreferences.model_validate_json(prefs.model_dump_json()) == prefs  # doctest: +SKIP
+    True
+    """
+
+    schema_version: int = 1
+    user_id: str
+    orders: int
+    lines: int
+    days_between_orders: float | None
+    favourite_products: list[str]
+    affinities: list[AttributeAffinity]
+    avoided: list[str]
+    declared_avoided: list[str]
+    budget: str
+    price_position: float | None
+    household_shared_probability: float
+    usual_quantities: dict[str, float]
+    updated_at: datetime | None
+    reasons: list[str]

@@ -1,0 +1,43 @@
+"""State stores, picked by short name: ``"memory"`` (default) and ``"sqlite"``.
+
+Server-backed stores (``"redis"``, ``"spanner"``) register here as their adapters land;
+each is imported only when asked for, and a missing client library raises
+:class:`~leafloaf.errors.MissingExtraError` naming the extra to install.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from leafloaf.errors import ConfigError
+from leafloaf.stores.base import Op, StateStore, merge_row
+from leafloaf.stores.memory import InMemoryStore
+from leafloaf.stores.sqlite import SQLiteStore
+
+__all__ = ["STORES", "InMemoryStore", "Op", "SQLiteStore", "StateStore", "merge_row", "open_store"]
+
+STORES: dict[str, str] = {
+    "memory": "leafloaf.stores.memory:InMemoryStore",
+    "sqlite": "leafloaf.stores.sqlite:SQLiteStore",
+}
+"""Short name → ``module:Class`` of every known store."""
+
+
+def open_store(store: str | StateStore | None = None, **options: Any) -> StateStore:
+    """A store from its short name (options go to its constructor), or the store itself.
+
+    >>> open_store("sqlite", path=":memory:").name
+    'sqlite'
+    """
+    if store is None:
+        return InMemoryStore()
+    if isinstance(store, StateStore):
+        return store
+    target = STORES.get(store)
+    if target is None:
+        raise ConfigError(f"store={store!r}: unknown store; choose one of {sorted(STORES)}")
+    module, _, cls_name = target.partition(":")
+    cls = getattr(importlib.import_module(module), cls_name)
+    instance: StateStore = cls(**options)
+    return instance

@@ -1,0 +1,176 @@
+"""The StateStore seam: where learned statistics and the event log live."""
+
+from __future__ import annotations
+
+import math
+import sys
+from abc import ABC, abstractmethod
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, nullcontext
+from datetime import UTC, datetime
+from enum import IntEnum
+from types import TracebackType
+from typing import Any, ClassVar, Self
+
+from leafloaf.models import Event, EventType
+
+__all__ = [
+    "EventRecord",
+    "Op",
+    "RowDelta",
+    "StateStore",
+    "UserRows",
+    "event_from_record",
+    "event_to_record",
+    "merge_row",
+]
+
+
+class Op(IntEnum):
+    """How one column of a statistics row combines with a new value.
+
+    Every op is commutative and associative, so rows can be updated in any order, on any
+    shard, and summed afterwards: that is what makes state independent of event order.
+    """
+
+    ADD = 0
+    MIN = 1
+    MAX = 2
+    LOGADD = 3
+    """``log(exp(a) + exp(b))``: decayed sums kept in log-space against a fixed reference."""
+
+
+RowDelta = tuple[tuple[Op, ...], Sequence[float]]
+"""Column ops of a row and the values to combine into it."""
+UserRows = dict[str, list[float]]
+"""All statistics rows of one user, by row key."""
+
+EventRecord = tuple[
+    str, str, float, str | None, float, float | None, str | None, str | None, str | None,
+    str | None, str,
+]  # fmt: skip
+"""Compact stored form of an :class:`Event` (type, user, unix seconds, product, quantity,
+price, query, basket, member, household, event id)."""
+
+
+def merge_row(
+    ops: Sequence[Op], current: list[float] | None, delta: Sequence[float]
+) -> list[float]:
+    """Combine ``delta`` into ``current`` column by column (a new row when ``current`` is None)."""
+    if current is None:
+        return list(delta)
+    for i, op in enumerate(ops):
+        a, b = current[i], delta[i]
+        if op is Op.ADD:
+            current[i] = a + b
+        elif op is Op.MIN:
+            current[i] = a if a < b else b
+        elif op is Op.MAX:
+            current[i] = a if a > b else b
+        else:
+            hi, lo = (a, b) if a > b else (b, a)
+            current[i] = hi if lo == -math.inf else hi + math.log1p(math.exp(lo - hi))
+    return current
+
+
+_intern = sys.intern
+
+
+def event_to_record(event: Event) -> EventRecord:
+    """Pack an event for storage (strings interned: ids repeat across millions of events)."""
+    return (
+        event.type.value,
+        _intern(event.user_id),
+        event.ts.timestamp(),
+        _intern(event.product_id) if event.product_id is not None else None,
+        event.quantity,
+        event.unit_price,
+        event.query,
+        event.basket_id,
+        event.member_id,
+        event.household_id,
+        event.event_id,
+    )
+
+
+def event_from_record(record: Sequence[Any]) -> Event:
+    """Rebuild an :class:`Event` from its stored form (timestamps come back in UTC)."""
+    kind, user, ts, product, qty, price, query, basket, member, household, event_id = record
+    return Event.model_construct(
+        type=EventType(kind),
+        user_id=user,
+        ts=datetime.fromtimestamp(ts, UTC),
+        product_id=product,
+        quantity=qty,
+        unit_price=price,
+        query=query,
+        basket_id=basket,
+        member_id=member,
+        household_id=household,
+        event_id=event_id,
+    )
+
+
+class StateStore(ABC):
+    """Durable home of per-user statistics rows and of the accepted-event log.
+
+    A row is a short vector of floats whose columns combine by an :class:`Op`; ops travel
+    with every update, so a store needs no knowledge of what the columns mean. The event
+    log is what makes replays idempotent: :meth:`append_events` reports which event ids are
+    new, and the engine only learns from those.
+
+    Implementations are picked by short name (see :func:`leafloaf.stores.open_store`) and
+    all pass the contract suite in ``tests/contract/test_state_store.py``.
+    """
+
+    name: ClassVar[str]
+
+    @abstractmethod
+    def apply(self, updates: Mapping[str, Mapping[str, RowDelta]]) -> None:
+        """Combine ``{user: {row key: (ops, values)}}`` into the stored rows, atomically."""
+
+    @abstractmethod
+    def rows(self, user_id: str) -> UserRows:
+        """A copy of every row of one user (empty for an unknown user)."""
+
+    @abstractmethod
+    def users(self) -> Iterator[str]:
+        """Every user id that has rows or events."""
+
+    @abstractmethod
+    def append_events(self, events: Sequence[Event]) -> list[bool]:
+        """Log events; for each, True if its ``event_id`` was new (duplicates are not kept)."""
+
+    @abstractmethod
+    def events(self, user_id: str | None = None) -> Iterator[Event]:
+        """Logged events of one user, or of everyone, in the order they were logged."""
+
+    def records(self) -> Iterator[EventRecord]:
+        """Logged events in their compact stored form (batch fits scan these)."""
+        return (event_to_record(event) for event in self.events())
+
+    @abstractmethod
+    def event_count(self) -> int:
+        """Number of events in the log."""
+
+    @abstractmethod
+    def forget_user(self, user_id: str) -> None:
+        """Erase every row and every logged event of a user."""
+
+    def transaction(self) -> AbstractContextManager[Any]:
+        """Group writes so they commit together (a no-op for stores that are always atomic)."""
+        return nullcontext()
+
+    def close(self) -> None:
+        """Release connections and files."""
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
