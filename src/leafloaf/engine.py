@@ -391,14 +391,13 @@ class GraphitiPersonalizationEngine:
         out = []
         for score, candidate, contributions, own in scored[:k]:
             anchor = max(contributions, key=lambda a: contributions[a])
-            together = pop.cooccurrence.together_count(anchor, candidate)
-            base = pop.cooccurrence.base_rate(candidate)
-            with_anchor = together / max(
-                pop.cooccurrence.baskets_with[pop.cooccurrence.index[anchor]], 1
-            )
+            co = pop.cooccurrence
+            together = co.together_count(anchor, candidate)
+            share = together / max(co.count(anchor), 1.0)
             reasons = [
-                f"in {with_anchor:.0%} of baskets with {self.catalog.name(anchor)} "
-                f"vs {base:.0%} of all baskets ({together:.0f} baskets)"
+                f"{together:.0f} of the {co.count(anchor):.0f} shoppers who buy "
+                f"{self.catalog.name(anchor)} bought it in the same order ({share:.0%}, vs "
+                f"{co.base_rate(candidate):.1%} of all shoppers buying it at all)"
             ]
             if own > 0:
                 reasons.append(f"you buy it in {own:.0%} of your orders")
@@ -436,8 +435,8 @@ class GraphitiPersonalizationEngine:
                 features=features,
                 reasons=[f"{members} different members placed orders on this account"],
             )
-        mixture = pop.household
-        if not features or mixture is None:
+        detector = pop.household
+        if not features or detector is None:
             why = (
                 "fewer than two orders so far"
                 if not features
@@ -445,19 +444,14 @@ class GraphitiPersonalizationEngine:
             )
             return HouseholdProfile(
                 user_id=user_id,
-                shared_probability=0.0
-                if mixture is None
-                else float(mixture.weights[mixture.shared]),
+                shared_probability=0.0,
                 members_declared=members,
                 features=features,
                 reasons=[f"not enough evidence yet: {why}"],
             )
-        probability = mixture.probability(features)
-        matrix = pop.household_matrix
-        parallel = mixture.percentile(
-            "parallel_repertoire", features["parallel_repertoire"], matrix
-        )
-        breadth = mixture.percentile("repertoire_breadth", features["repertoire_breadth"], matrix)
+        probability = detector.probability(features)
+        parallel = detector.percentile("parallel_repertoire", features["parallel_repertoire"])
+        breadth = detector.percentile("repertoire_breadth", features["repertoire_breadth"])
         return HouseholdProfile(
             user_id=user_id,
             shared_probability=probability,
@@ -468,8 +462,8 @@ class GraphitiPersonalizationEngine:
                 f"{features['parallel_repertoire']:.0%} of repeat categories "
                 f"(more than {parallel:.0%} of shoppers)",
                 f"{features['repertoire_breadth']:.0%} of purchases are different products "
-                f"(more than {breadth:.0%} of shoppers); "
-                f"{math.exp(features['log_basket_size']):.1f} items per order",
+                f"(more than {breadth:.0%} of shoppers)",
+                "compared with accounts made by merging two real shoppers' histories",
             ],
         )
 
@@ -509,7 +503,7 @@ class GraphitiPersonalizationEngine:
         reasons = []
         n = model.item_lines.get(pid, 0.0)
         if n:
-            reasons.append(f"you bought it {n:.0f} times")
+            reasons.append("you bought it once" if n == 1 else f"you bought it {n:.0f} times")
         elif terms.get("affinity", 0.0) > 0.5:
             category = self.catalog.category(pid)
             reasons.append(f"you often buy {attribute_label(category or '')}")

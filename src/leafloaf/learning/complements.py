@@ -4,6 +4,8 @@ For a basket item ``b`` and a candidate ``c`` the shrunk confidence is
 ``(co(b,c) + m·P(c)) / (n(b) + m)`` — with few baskets of ``b`` it stays near the base rate
 ``P(c)`` — and the *added value* ``confidence − P(c)`` says how much more likely ``c`` is
 given ``b`` than in any basket. Popular items that go with everything score near zero.
+Counts are per *shopper* (a shopper who buys ``b`` and ``c`` together in twenty baskets
+counts once), so one heavy buyer cannot make a pair look like a complement.
 Added values are summed over the basket and blended with how often this shopper buys the
 candidate. The counts are a batch job (numpy here; the same SQL runs on DuckDB/BigQuery).
 """
@@ -21,31 +23,36 @@ __all__ = ["CoOccurrence", "fit_cooccurrence"]
 
 @dataclass(frozen=True)
 class CoOccurrence:
-    """Symmetric basket co-occurrence counts in compressed-row form."""
+    """Symmetric co-occurrence counts in compressed-row form.
+
+    ``with_counts[i]`` is how many units (shoppers, or baskets when no owners are given)
+    hold item ``i``; ``together`` how many hold both items of a pair in one basket.
+    """
 
     ids: list[str]
     index: dict[str, int]
-    baskets_with: NDArray[np.float64]
-    n_baskets: int
+    with_counts: NDArray[np.float64]
+    n_units: int
     neighbour: NDArray[np.int64]
     together: NDArray[np.float64]
     starts: NDArray[np.int64]
 
     def base_rate(self, product_id: str) -> float:
-        """Share of all baskets containing the product."""
+        """Share of all units (shoppers) holding the product."""
         i = self.index.get(product_id)
-        return (
-            0.0
-            if i is None or self.n_baskets == 0
-            else float(self.baskets_with[i] / self.n_baskets)
-        )
+        return 0.0 if i is None or self.n_units == 0 else float(self.with_counts[i] / self.n_units)
+
+    def count(self, product_id: str) -> float:
+        """Units (shoppers) holding the product."""
+        i = self.index.get(product_id)
+        return 0.0 if i is None else float(self.with_counts[i])
 
     def added_value(
         self, product_ids: Sequence[str], prior_strength: float
     ) -> dict[str, dict[str, float]]:
         """``{candidate: {basket item: added value}}`` for every co-occurring candidate."""
         out: dict[str, dict[str, float]] = {}
-        if self.n_baskets == 0:
+        if self.n_units == 0:
             return out
         for pid in product_ids:
             i = self.index.get(pid)
@@ -53,9 +60,9 @@ class CoOccurrence:
                 continue
             lo, hi = self.starts[i], self.starts[i + 1]
             nbr = self.neighbour[lo:hi]
-            base = self.baskets_with[nbr] / self.n_baskets
+            base = self.with_counts[nbr] / self.n_units
             conf = (self.together[lo:hi] + prior_strength * base) / (
-                self.baskets_with[i] + prior_strength
+                self.with_counts[i] + prior_strength
             )
             for j, value in zip(nbr.tolist(), (conf - base).tolist(), strict=True):
                 out.setdefault(self.ids[j], {})[pid] = value
@@ -71,8 +78,12 @@ class CoOccurrence:
         return float(self.together[pos]) if pos < hi and self.neighbour[pos] == j else 0.0
 
 
-def fit_cooccurrence(baskets: Sequence[Sequence[str]], max_basket: int = 100) -> CoOccurrence:
-    """Count item pairs over baskets (each item once per basket).
+def fit_cooccurrence(
+    baskets: Sequence[Sequence[str]],
+    owners: Sequence[str] | None = None,
+    max_basket: int = 100,
+) -> CoOccurrence:
+    """Count item pairs bought in one basket, once per owner (or per basket without owners).
 
     Baskets above ``max_basket`` distinct items only bound the quadratic pair count; their
     first ``max_basket`` items are used.
@@ -80,11 +91,14 @@ def fit_cooccurrence(baskets: Sequence[Sequence[str]], max_basket: int = 100) ->
     >>> co = fit_cooccurrence([["a", "b"], ["a", "b", "c"], ["c"]])
     >>> co.together_count("a", "b"), co.base_rate("c")
     (2.0, 0.6666666666666666)
+    >>> fit_cooccurrence([["a", "b"], ["a", "b"]], owners=["u", "u"]).together_count("a", "b")
+    1.0
     """
     ids: list[str] = []
     index: dict[str, int] = {}
-    encoded: list[NDArray[np.int64]] = []
-    for basket in baskets:
+    units: dict[str, tuple[list[NDArray[np.int64]], list[NDArray[np.int64]]]] = {}
+    m_keys: list[list[int]] = []
+    for n, basket in enumerate(baskets):
         row: list[int] = []
         for pid in dict.fromkeys(basket):
             i = index.get(pid)
@@ -92,27 +106,36 @@ def fit_cooccurrence(baskets: Sequence[Sequence[str]], max_basket: int = 100) ->
                 i = index[pid] = len(ids)
                 ids.append(pid)
             row.append(i)
-        encoded.append(np.asarray(row[:max_basket], dtype=np.int64))
-    m = len(ids)
-    with_counts = np.zeros(m, dtype=np.float64)
-    keys: list[NDArray[np.int64]] = []
-    for encoded_row in encoded:
-        with_counts[encoded_row] += 1
-        if len(encoded_row) > 1:
-            a, b = np.meshgrid(encoded_row, encoded_row, indexing="ij")
+        m_keys.append(row[:max_basket])
+        owner = owners[n] if owners is not None else str(n)
+        units.setdefault(owner, ([], []))
+    m = max(len(ids), 1)
+    for n, row in enumerate(m_keys):
+        owner = owners[n] if owners is not None else str(n)
+        items, pairs = units[owner]
+        encoded = np.asarray(row, dtype=np.int64)
+        items.append(encoded)
+        if len(encoded) > 1:
+            a, b = np.meshgrid(encoded, encoded, indexing="ij")
             mask = a != b
-            keys.append(a[mask] * m + b[mask])
+            pairs.append(a[mask] * m + b[mask])
+    with_counts = np.zeros(len(ids), dtype=np.float64)
+    keys: list[NDArray[np.int64]] = []
+    for items, pairs in units.values():
+        with_counts[np.unique(np.concatenate(items))] += 1
+        if pairs:
+            keys.append(np.unique(np.concatenate(pairs)))
     if keys:
         uniq, cnt = np.unique(np.concatenate(keys), return_counts=True)
     else:
         uniq, cnt = np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-    left = uniq // max(m, 1)
+    left = uniq // m
     return CoOccurrence(
         ids=ids,
         index=index,
-        baskets_with=with_counts,
-        n_baskets=len(encoded),
-        neighbour=(uniq % max(m, 1)).astype(np.int64),
+        with_counts=with_counts,
+        n_units=len(units),
+        neighbour=(uniq % m).astype(np.int64),
         together=cnt.astype(np.float64),
-        starts=np.searchsorted(left, np.arange(m + 1)).astype(np.int64),
+        starts=np.searchsorted(left, np.arange(len(ids) + 1)).astype(np.int64),
     )

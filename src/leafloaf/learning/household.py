@@ -1,29 +1,37 @@
 """Household detection: does an account behave like several people shopping together?
 
-Behavioural signs of a shared account, measured per shopper and compared with everyone:
-*parallel repertoires* (two or more different products of the same category each bought
-repeatedly over overlapping periods — two kinds of milk, two cereals), larger baskets and a
-broader repertoire. A two-component Gaussian mixture over the population's standardised
-features separates the accounts; the component with more parallel repertoires is the
-"shared" one. Declared member ids are direct evidence and override the mixture.
+Behavioural signs of a shared account, measured per shopper: *parallel repertoires* (two or
+more different products of the same category each bought repeatedly over overlapping
+periods — two kinds of milk, two cereals), a broader repertoire, larger baskets and a less
+regular order rhythm. Which combination matters is learned without labels by
+self-supervision: at fit time the engine pairs random real shoppers into synthetic shared
+accounts (their histories merged) and fits a logistic regression telling merged accounts
+from real ones. ``shared_probability`` is that model's posterior under an even prior.
+Declared member ids are direct evidence and override it.
 """
 
 from __future__ import annotations
 
 import math
+import random
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
 
 from leafloaf.catalog import Catalog
-from leafloaf.learning.stats import UserStats
+from leafloaf.learning.stats import Item, UserStats
 
-__all__ = ["FEATURES", "HouseholdMixture", "fit_household_mixture", "household_features"]
+__all__ = ["FEATURES", "HouseholdModel", "fit_household_model", "household_features"]
 
-FEATURES = ("parallel_repertoire", "repertoire_breadth")
-"""Features the mixture is fitted on (basket size is reported but does not separate well)."""
+FEATURES = (
+    "parallel_repertoire",
+    "repertoire_breadth",
+    "log_basket_size",
+    "gap_irregularity",
+)
 
 
 def household_features(stats: UserStats, catalog: Catalog) -> dict[str, float] | None:
@@ -42,77 +50,105 @@ def household_features(stats: UserStats, catalog: Catalog) -> dict[str, float] |
     for spans in by_category.values():
         if len(spans) >= 2:
             spans.sort()
-            overlap = any(spans[i + 1][0] < spans[i][1] for i in range(len(spans) - 1))
-            parallel += overlap
+            parallel += any(spans[i + 1][0] < spans[i][1] for i in range(len(spans) - 1))
+    days = np.asarray(stats.basket_days())
+    gaps = np.diff(days)
+    irregularity = float(gaps.std() / (gaps.mean() + 1e-9)) if len(gaps) >= 2 else 0.0
     return {
         "parallel_repertoire": parallel / max(len(by_category), 1),
-        "log_basket_size": math.log(lines / orders),
         "repertoire_breadth": len(purchased) / max(lines, 1.0),
+        "log_basket_size": math.log(lines / orders),
+        "gap_irregularity": irregularity,
     }
 
 
+def merge_stats(a: UserStats, b: UserStats) -> UserStats:
+    """Two shoppers' statistics as if one account had made both histories."""
+    items: dict[str, Item] = dict(a.items)
+    for pid, item in b.items.items():
+        mine = items.get(pid)
+        if mine is None:
+            items[pid] = item
+        else:
+            items[pid] = Item(
+                mine.lines + item.lines,
+                mine.quantity + item.quantity,
+                float(np.logaddexp(mine.log_decayed, item.log_decayed)),
+                min(mine.first_day, item.first_day),
+                max(mine.last_day, item.last_day),
+                mine.log_price_sum + item.log_price_sum,
+                mine.priced + item.priced,
+                mine.views + item.views,
+                mine.carts + item.carts,
+                mine.removes + item.removes,
+                mine.dismisses + item.dismisses,
+            )
+    baskets = {f"a{k}": v for k, v in a.baskets.items()}
+    baskets.update({f"b{k}": v for k, v in b.baskets.items()})
+    return UserStats(f"{a.user_id}+{b.user_id}", items, baskets, {}, {}, {}, {}, {})
+
+
 @dataclass(frozen=True)
-class HouseholdMixture:
-    """Two-component diagonal Gaussian mixture over standardised household features."""
+class HouseholdModel:
+    """Logistic regression separating synthetic merged accounts from real ones."""
 
     center: NDArray[np.float64]
     scale: NDArray[np.float64]
     weights: NDArray[np.float64]
-    means: NDArray[np.float64]
-    variances: NDArray[np.float64]
-    shared: int
-    n_users: int
+    bias: float
+    population: NDArray[np.float64]
+    """Features of the real shoppers (for percentiles in reasons)."""
 
     def probability(self, features: dict[str, float]) -> float:
-        """Posterior probability of the "shared" component."""
+        """P(shared account | features) under an even prior."""
         x = (np.array([features[f] for f in FEATURES]) - self.center) / self.scale
-        log_p = _log_density(x[None, :], self.weights, self.means, self.variances)[0]
-        log_p -= log_p.max()
-        p = np.exp(log_p)
-        return float(p[self.shared] / p.sum())
+        return float(1.0 / (1.0 + np.exp(-(x @ self.weights + self.bias))))
 
-    def percentile(self, name: str, value: float, population: NDArray[np.float64]) -> float:
-        """Share of shoppers below ``value`` on feature ``name``."""
-        column = population[:, FEATURES.index(name)]
+    def percentile(self, name: str, value: float) -> float:
+        """Share of real shoppers below ``value`` on feature ``name``."""
+        column = self.population[:, FEATURES.index(name)]
         return float((column < value).mean()) if len(column) else 0.5
 
 
-def _log_density(
-    x: NDArray[np.float64],
-    weights: NDArray[np.float64],
-    means: NDArray[np.float64],
-    variances: NDArray[np.float64],
-) -> NDArray[np.float64]:
-    diff = x[:, None, :] - means[None, :, :]
-    ll = -0.5 * ((diff**2) / variances[None] + np.log(2 * np.pi * variances[None])).sum(-1)
-    result: NDArray[np.float64] = ll + np.log(weights)[None, :]
-    return result
-
-
-def fit_household_mixture(
-    matrix: NDArray[np.float64], iterations: int = 200
-) -> HouseholdMixture | None:
-    """EM fit on a users × features matrix; None when there are too few shoppers to compare."""
-    if len(matrix) < 10:
+def fit_household_model(
+    users: Sequence[UserStats], catalog: Catalog, seed: int = 0
+) -> HouseholdModel | None:
+    """Fit on real shoppers vs. as many synthetic two-shopper merges; None if under 10."""
+    real = [f for f in (household_features(s, catalog) for s in users) if f is not None]
+    eligible = [s for s in users if s.orders >= 2]
+    if len(real) < 10:
         return None
-    center = matrix.mean(0)
-    scale = matrix.std(0) + 1e-9
-    x = (matrix - center) / scale
-    order = np.argsort(x[:, 0])
-    half = len(x) // 2
-    means = np.stack([x[order[:half]].mean(0), x[order[half:]].mean(0)])
-    variances = np.ones((2, x.shape[1]))
-    weights = np.array([0.5, 0.5])
-    floor = 0.05
-    for _ in range(iterations):
-        log_p = _log_density(x, weights, means, variances)
-        log_p -= log_p.max(1, keepdims=True)
-        resp = np.exp(log_p)
-        resp /= resp.sum(1, keepdims=True)
-        nk = resp.sum(0) + 1e-9
-        weights = np.clip(nk / nk.sum(), 0.02, 0.98)
-        weights /= weights.sum()
-        means = (resp.T @ x) / nk[:, None]
-        variances = np.maximum((resp.T @ (x**2)) / nk[:, None] - means**2, floor)
-    shared = int(np.argmax(means[:, 0]))
-    return HouseholdMixture(center, scale, weights, means, variances, shared, len(matrix))
+    rng = random.Random(seed)
+    merged = []
+    for _ in range(len(real)):
+        a, b = rng.sample(eligible, 2)
+        features = household_features(merge_stats(a, b), catalog)
+        if features is not None:
+            merged.append(features)
+    x_real = np.array([[f[k] for k in FEATURES] for f in real])
+    x_merged = np.array([[f[k] for k in FEATURES] for f in merged])
+    x = np.vstack([x_real, x_merged])
+    y = np.concatenate([np.zeros(len(x_real)), np.ones(len(x_merged))])
+    center, scale = x.mean(0), x.std(0) + 1e-9
+    z = (x - center) / scale
+    w, bias = _logistic(z, y)
+    return HouseholdModel(center, scale, w, bias, x_real)
+
+
+def _logistic(
+    x: NDArray[np.float64], y: NDArray[np.float64], l2: float = 1.0
+) -> tuple[NDArray[np.float64], float]:
+    """L2-regularised logistic regression by Newton's method."""
+    design = np.hstack([x, np.ones((len(x), 1))])
+    beta = np.zeros(design.shape[1])
+    penalty = np.eye(design.shape[1]) * l2
+    penalty[-1, -1] = 0.0
+    for _ in range(50):
+        p = 1.0 / (1.0 + np.exp(-(design @ beta)))
+        gradient = design.T @ (p - y) + penalty @ beta
+        hessian = (design * (p * (1 - p))[:, None]).T @ design + penalty
+        step = np.linalg.solve(hessian, gradient)
+        beta -= step
+        if np.abs(step).max() < 1e-8:
+            break
+    return beta[:-1], float(beta[-1])

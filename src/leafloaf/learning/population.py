@@ -18,12 +18,7 @@ from numpy.typing import NDArray
 from leafloaf.catalog import Catalog
 from leafloaf.learning.complements import CoOccurrence, fit_cooccurrence
 from leafloaf.learning.dietary import AttributeRates, fit_attribute_rates
-from leafloaf.learning.household import (
-    FEATURES,
-    HouseholdMixture,
-    fit_household_mixture,
-    household_features,
-)
+from leafloaf.learning.household import HouseholdModel, fit_household_model
 from leafloaf.learning.stats import UserStats
 from leafloaf.stores.base import EventRecord
 
@@ -36,6 +31,7 @@ class PopulationModel:
 
     n_users: int = 0
     n_lines: float = 0.0
+    n_baskets: int = 0
     events_at_fit: int = 0
     item_lines: dict[str, float] = field(default_factory=dict)
     item_users: dict[str, int] = field(default_factory=dict)
@@ -45,14 +41,18 @@ class PopulationModel:
     interval_shape: float = 2.0
     """Gamma shape κ of inter-purchase intervals relative to their mean (pooled)."""
     median_gap: float = 7.0
+    repeat_after: list[float] = field(default_factory=lambda: [0.5])
+    """``repeat_after[n-1]``: share of products bought ``n`` times that were bought again."""
     item_log_price: dict[str, float] = field(default_factory=dict)
     category_price: dict[str, tuple[float, float]] = field(default_factory=dict)
     price_positions: NDArray[np.float64] = field(default_factory=lambda: np.zeros(0))
     product_quantities: dict[str, dict[float, float]] = field(default_factory=dict)
-    household: HouseholdMixture | None = None
-    household_matrix: NDArray[np.float64] = field(
-        default_factory=lambda: np.zeros((0, len(FEATURES)))
-    )
+    household: HouseholdModel | None = None
+
+    def repeat_probability(self, times: float) -> float:
+        """Probability a product bought ``times`` times is bought again (learned, smoothed)."""
+        n = max(int(times), 1)
+        return self.repeat_after[min(n, len(self.repeat_after)) - 1]
 
     def category_share(self, category: str) -> float:
         """Share of all purchased lines falling in a category (add-one smoothed)."""
@@ -69,7 +69,7 @@ class PopulationModel:
 
 def _baskets(
     records: Iterable[EventRecord],
-) -> tuple[list[list[str]], dict[tuple[str, str], list[float]]]:
+) -> tuple[dict[tuple[str, str], list[str]], dict[tuple[str, str], list[float]]]:
     baskets: dict[tuple[str, str], list[str]] = defaultdict(list)
     days: dict[tuple[str, str], list[float]] = defaultdict(list)
     for kind, user, ts, product, _q, _p, _query, basket, *_ in records:
@@ -78,7 +78,7 @@ def _baskets(
         day = ts / 86_400.0
         baskets[(user, basket or f"day{math.floor(day)}")].append(product)
         days[(user, product)].append(day)
-    return list(baskets.values()), days
+    return baskets, days
 
 
 def _interval_shape(days: dict[tuple[str, str], list[float]]) -> float:
@@ -96,6 +96,23 @@ def _interval_shape(days: dict[tuple[str, str], list[float]]) -> float:
     return float(np.clip(1.0 / max(var, 1e-6), 0.5, 50.0))
 
 
+def _repeat_after(times_bought: list[int], horizon: int = 30) -> list[float]:
+    """``P(bought n+1 times | bought n times)`` for n = 1..horizon, Beta(1, 1)-smoothed.
+
+    Past the horizon (or where data thins out) the last estimate carries on.
+    """
+    if not times_bought:
+        return [0.5]
+    counts = np.bincount(np.minimum(np.asarray(times_bought), horizon + 1))
+    at_least = np.cumsum(counts[::-1])[::-1]  # at_least[n] = products bought >= n times
+    out = []
+    for n in range(1, min(horizon, len(at_least) - 1) + 1):
+        out.append(
+            float((at_least[n + 1] + 1) / (at_least[n] + 2)) if n + 1 < len(at_least) else 0.5
+        )
+    return out or [0.5]
+
+
 def fit_population(
     users: dict[str, UserStats],
     records: Iterable[EventRecord],
@@ -110,11 +127,12 @@ def fit_population(
     gaps: list[float] = []
     quantities: dict[str, dict[float, float]] = defaultdict(lambda: defaultdict(float))
     price_acc: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0])
-    hh_rows: list[list[float]] = []
+    times_bought: list[int] = []
     for stats in users.values():
         counts: dict[int, float] = defaultdict(float)
         total = 0.0
         for pid, item in stats.purchased.items():
+            times_bought.append(int(item.lines))
             total += item.lines
             model.item_lines[pid] = model.item_lines.get(pid, 0.0) + item.lines
             model.item_users[pid] = model.item_users.get(pid, 0) + 1
@@ -139,9 +157,6 @@ def fit_population(
         gap = stats.mean_gap()
         if gap is not None:
             gaps.append(gap)
-        features = household_features(stats, catalog)
-        if features is not None:
-            hh_rows.append([features[f] for f in FEATURES])
     if user_lines:
         matrix = np.zeros((len(user_lines), len(attr_index)))
         for row, counts in enumerate(user_attr):
@@ -151,15 +166,17 @@ def fit_population(
             np.asarray(user_lines), matrix, list(attr_index)
         )
     baskets, days = _baskets(records)
-    model.cooccurrence = fit_cooccurrence(baskets)
+    model.n_baskets = len(baskets)
+    model.cooccurrence = fit_cooccurrence(
+        list(baskets.values()), owners=[user for user, _ in baskets]
+    )
     model.interval_shape = _interval_shape(days)
     if gaps:
         model.median_gap = float(np.median(gaps))
+    model.repeat_after = _repeat_after(times_bought)
     model.product_quantities = {pid: dict(h) for pid, h in quantities.items()}
     _fit_prices(model, catalog, price_acc, users)
-    if hh_rows:
-        model.household_matrix = np.asarray(hh_rows)
-        model.household = fit_household_mixture(model.household_matrix)
+    model.household = fit_household_model(list(users.values()), catalog)
     return model
 
 

@@ -3,8 +3,9 @@
 Per shopper × product the mean interval between purchases is estimated from the purchase
 count over the shopper's observed span (``(last order - first purchase + gap) / n``); the
 interval distribution around that mean is a gamma whose shape ``κ`` is fitted on the whole
-population. A product bought ``n`` times is still "in the repertoire" with prior
-probability ``n / (n + 1)``; a long silence lowers that by Bayes. The probability that the
+population. A product bought ``n`` times is still "in the repertoire" with the prior
+probability learned from everyone (the share of products bought ``n`` times that were bought
+again); a long silence lowers that by Bayes. The probability that the
 need falls within this order's window (half an order gap either side of ``at``) given no
 purchase since the last one is the reported probability; "due" means at least one half.
 """
@@ -40,7 +41,7 @@ def reorder_items(
         hi = max(elapsed + gap / 2, 0.0)
         f_lo = gamma_cdf(lo, shape, scale)
         f_hi = gamma_cdf(hi, shape, scale)
-        active = n / (n + 1.0)
+        active = population.repeat_probability(n)
         denominator = active * (1.0 - f_lo) + (1.0 - active)
         p = active * (f_hi - f_lo) / denominator if denominator > 0 else 0.0
         p = min(max(p, 0.0), 1.0)
@@ -53,7 +54,9 @@ def reorder_items(
                 typical_interval_days=mean,
                 due=p >= 0.5,
                 reasons=[
-                    f"bought {n:.0f} times, about every {mean:.0f} days",
+                    "bought once so far"
+                    if n == 1
+                    else f"bought {n:.0f} times, about every {mean:.0f} days",
                     f"last bought {elapsed:.0f} days ago",
                     f"{p:.0%} chance it is needed in an order now",
                 ],

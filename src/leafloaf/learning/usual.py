@@ -27,7 +27,7 @@ def usual_scores(
     rate = math.log(2) / config.half_life_days
     decayed_orders = sum(math.exp(rate * (b[1] - now_day)) for b in stats.baskets.values())
     prior = config.item_prior
-    n_baskets = max(population.cooccurrence.n_baskets, 1)
+    n_baskets = max(population.n_baskets, 1)
     scores = {}
     for pid, item in stats.purchased.items():
         decayed = math.exp(item.log_decayed - rate * now_day)
