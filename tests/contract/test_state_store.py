@@ -1,0 +1,115 @@
+"""Contract suite every StateStore passes; server-backed stores join the ``store`` fixture."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from leafloaf import Event
+from leafloaf.stores import InMemoryStore, SQLiteStore, StateStore, open_store
+from leafloaf.stores.base import Op
+
+ADD_MIN_MAX_LOG = (Op.ADD, Op.MIN, Op.MAX, Op.LOGADD)
+T0 = datetime(2026, 3, 1, 9, 30, tzinfo=UTC)
+
+
+@pytest.fixture(params=["memory", "sqlite"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[StateStore]:
+    if request.param == "memory":
+        instance: StateStore = InMemoryStore()
+    else:
+        instance = SQLiteStore(tmp_path / "state.db")
+    yield instance
+    instance.close()
+
+
+def _events(user: str, n: int) -> list[Event]:
+    return [
+        Event.purchase(
+            user, f"p{i % 3}", quantity=i + 1, ts=T0 + timedelta(days=i), basket_id=f"b{i}"
+        )
+        for i in range(n)
+    ]
+
+
+def test_apply_combines_each_column_by_its_op(store: StateStore) -> None:
+    store.apply({"u": {"r": (ADD_MIN_MAX_LOG, [1.0, 5.0, 5.0, 0.0])}})
+    store.apply({"u": {"r": (ADD_MIN_MAX_LOG, [2.0, 3.0, 7.0, 0.0])}})
+    row = store.rows("u")["r"]
+    assert row[:3] == [3.0, 3.0, 7.0]
+    assert row[3] == pytest.approx(math.log(2.0))
+
+
+def test_apply_order_does_not_matter(store: StateStore) -> None:
+    deltas = [[1.0, 4.0, 4.0, 1.0], [2.5, 1.0, 9.0, -2.0], [0.5, 7.0, 2.0, 3.0]]
+    for delta in deltas:
+        store.apply({"a": {"r": (ADD_MIN_MAX_LOG, delta)}})
+    for delta in reversed(deltas):
+        store.apply({"b": {"r": (ADD_MIN_MAX_LOG, delta)}})
+    assert store.rows("a")["r"] == pytest.approx(store.rows("b")["r"])
+
+
+def test_rows_of_unknown_user_are_empty_and_copies(store: StateStore) -> None:
+    assert store.rows("nobody") == {}
+    store.apply({"u": {"r": ((Op.ADD,), [1.0])}})
+    store.rows("u")["r"][0] = 99.0
+    assert store.rows("u")["r"] == [1.0]
+
+
+def test_append_events_reports_new_ids_and_ignores_duplicates(store: StateStore) -> None:
+    events = _events("u", 3)
+    assert store.append_events(events) == [True, True, True]
+    assert store.append_events([events[1], events[1]]) == [False, False]
+    fresh = Event.purchase("u", "p9", ts=T0)
+    assert store.append_events([fresh, fresh]) == [True, False]
+    assert store.event_count() == 4
+
+
+def test_events_round_trip_in_log_order(store: StateStore) -> None:
+    events = _events("u", 4) + _events("v", 2)
+    store.append_events(events)
+    back = list(store.events("u"))
+    assert [e.event_id for e in back] == [e.event_id for e in events[:4]]
+    for original, stored in zip(events, back, strict=False):
+        assert stored.ts == original.ts
+        assert stored.quantity == original.quantity
+        assert stored.basket_id == original.basket_id
+        assert stored.type is original.type
+    assert len(list(store.events())) == 6
+    assert len(list(store.records())) == 6
+
+
+def test_users_lists_everyone_with_rows_or_events(store: StateStore) -> None:
+    store.apply({"a": {"r": ((Op.ADD,), [1.0])}})
+    store.append_events(_events("b", 1))
+    assert set(store.users()) == {"a", "b"}
+
+
+def test_forget_user_erases_rows_and_events_of_that_user_only(store: StateStore) -> None:
+    store.append_events(_events("a", 3) + _events("b", 2))
+    store.apply({"a": {"r": ((Op.ADD,), [1.0])}, "b": {"r": ((Op.ADD,), [2.0])}})
+    store.forget_user("a")
+    assert store.rows("a") == {}
+    assert list(store.events("a")) == []
+    assert store.rows("b") == {"r": [2.0]}
+    assert store.event_count() == 2
+    assert set(store.users()) == {"b"}
+
+
+def test_transaction_groups_writes(store: StateStore) -> None:
+    with store.transaction():
+        store.append_events(_events("u", 2))
+        store.apply({"u": {"r": ((Op.ADD,), [1.0])}})
+    assert store.event_count() == 2
+    assert store.rows("u") == {"r": [1.0]}
+
+
+def test_open_store_by_name(tmp_path: Path) -> None:
+    assert isinstance(open_store("memory"), InMemoryStore)
+    sqlite = open_store("sqlite", path=str(tmp_path / "x.db"))
+    assert isinstance(sqlite, SQLiteStore)
+    sqlite.close()
