@@ -30,7 +30,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from leafloaf.models import Event, EventType
-from leafloaf.stores.base import Op, RowDelta, merge_row
+from leafloaf.stores.base import Op, RowDelta, merge_row, merger_for
 
 __all__ = [
     "BASKET_OPS",
@@ -119,6 +119,57 @@ class DeltaBatch:
             values = [0.0, 0.0, -INF, INF, -INF, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0]
             values[_ACTION_COLUMN[kind]] = 1.0
             self._put(user, f"i:{event.product_id}", ITEM_OPS, values)
+
+    def add_many(self, events: Iterable[Event]) -> None:
+        """Fold many events; purchases take an unrolled path (the ingest hot loop)."""
+        updates = self.updates
+        rate = self.decay_rate
+        merge_item, merge_basket, merge_count = (
+            merger_for(ITEM_OPS),
+            merger_for(BASKET_OPS),
+            merger_for(COUNT_OPS),
+        )
+        purchase = EventType.PURCHASE
+        log = math.log
+        for event in events:
+            if event.type is not purchase or event.member_id is not None:
+                self.add(event)
+                continue
+            user = event.user_id
+            rows = updates.get(user)
+            if rows is None:
+                rows = updates[user] = {}
+            ts = event.ts
+            day = ts.timestamp() / 86_400.0
+            qty = event.quantity
+            price = event.unit_price
+            pid = event.product_id
+            if price is None:
+                item = [1.0, qty, rate * day, day, day, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0]
+                spend = 0.0
+            else:
+                item = [1.0, qty, rate * day, day, day, log(price + 1e-9), 1.0, 0.0, 0.0, 0.0, 0.0]
+                spend = qty * price
+            key = f"i:{pid}"
+            current = rows.get(key)
+            if current is None:
+                rows[key] = (ITEM_OPS, item)
+            else:
+                merge_item(current[1], item)  # type: ignore[arg-type]
+            key = f"b:{event.basket_id or f'day{math.floor(day)}'}"
+            current = rows.get(key)
+            if current is None:
+                rows[key] = (BASKET_OPS, [1.0, day, day, spend])
+            else:
+                merge_basket(current[1], [1.0, day, day, spend])  # type: ignore[arg-type]
+            key = f"h:{ts.hour}"
+            current = rows.get(key)
+            if current is None:
+                rows[key] = (COUNT_OPS, [1.0])
+            else:
+                merge_count(current[1], [1.0])  # type: ignore[arg-type]
+            if qty != 1.0:
+                self._put(user, f"q:{pid}:{_quantity_key(qty)}", COUNT_OPS, [1.0])
 
     def declare(self, user: str, attribute: str, avoid: bool, day: float) -> None:
         """A shopper's own statement about an attribute; the latest statement wins."""

@@ -68,19 +68,20 @@ class InMemoryMemory(MemoryBackend):
 
     def __init__(self, capacity: int = 50) -> None:
         self.capacity = capacity
-        self._facts: dict[str, deque[tuple[float, Event]]] = {}
+        self._facts: dict[str, deque[Event]] = {}
 
     def remember(self, events: Sequence[Event]) -> None:
+        facts, capacity = self._facts, self.capacity
         for event in events:
-            facts = self._facts.get(event.user_id)
-            if facts is None:
-                facts = self._facts[event.user_id] = deque(maxlen=self.capacity)
-            facts.append((event.day, event))
+            episodes = facts.get(event.user_id)
+            if episodes is None:
+                episodes = facts[event.user_id] = deque(maxlen=capacity)
+            episodes.append(event)
 
     def recall(self, user_id: str, query: str | None = None, limit: int = 10) -> list[MemoryFact]:
-        episodes = sorted(self._facts.get(user_id, ()), key=lambda f: f[0], reverse=True)
+        episodes = sorted(self._facts.get(user_id, ()), key=lambda e: e.ts, reverse=True)
         out = []
-        for _, event in episodes:
+        for event in episodes:
             text = f"{_VERBS[event.type]} {event.query or event.product_id}"
             if query is None or query.lower() in text.lower():
                 out.append(MemoryFact(user_id=user_id, text=text, at=event.ts))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import sys
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from datetime import UTC, datetime
 from enum import IntEnum
@@ -23,6 +23,7 @@ __all__ = [
     "event_from_record",
     "event_to_record",
     "merge_row",
+    "merger_for",
 ]
 
 
@@ -53,24 +54,53 @@ EventRecord = tuple[
 price, query, basket, member, household, event id)."""
 
 
+def _logaddexp(a: float, b: float) -> float:
+    hi, lo = (a, b) if a > b else (b, a)
+    return hi if lo == -math.inf else hi + math.log1p(math.exp(lo - hi))
+
+
+_STATEMENTS = {
+    Op.ADD: "    c[{i}] += d[{i}]",
+    Op.MIN: "    if d[{i}] < c[{i}]: c[{i}] = d[{i}]",
+    Op.MAX: "    if d[{i}] > c[{i}]: c[{i}] = d[{i}]",
+    Op.LOGADD: "    c[{i}] = logaddexp(c[{i}], d[{i}])",
+}
+Merger = Callable[[list[float], Sequence[float]], list[float]]
+_MERGERS: dict[tuple[Op, ...], Merger] = {}
+_BY_ID: dict[int, tuple[Sequence[Op], Merger]] = {}
+
+
+def merger_for(ops: Sequence[Op]) -> Merger:
+    """A straight-line merge function for one column layout (generated once, then cached).
+
+    Ingest applies one merge per touched row, so this is the hottest loop of ``record_many``;
+    unrolling the columns is several times faster than interpreting the ops each time.
+    """
+    hit = _BY_ID.get(id(ops))
+    if hit is not None and hit[0] is ops:  # the column layouts are module constants
+        return hit[1]
+    key = tuple(ops)
+    fn = _MERGERS.get(key)
+    if fn is None:
+        body = "\n".join(_STATEMENTS[Op(op)].format(i=i) for i, op in enumerate(key))
+        namespace: dict[str, Any] = {"logaddexp": _logaddexp}
+        exec(f"def merge(c, d):\n{body}\n    return c", namespace)
+        fn = _MERGERS[key] = namespace["merge"]
+    _BY_ID[id(ops)] = (ops, fn)
+    return fn
+
+
 def merge_row(
     ops: Sequence[Op], current: list[float] | None, delta: Sequence[float]
 ) -> list[float]:
-    """Combine ``delta`` into ``current`` column by column (a new row when ``current`` is None)."""
+    """Combine ``delta`` into ``current`` column by column (a new row when ``current`` is None).
+
+    >>> merge_row((Op.ADD, Op.MIN, Op.MAX), [1.0, 5.0, 5.0], [2.0, 3.0, 7.0])
+    [3.0, 3.0, 7.0]
+    """
     if current is None:
         return list(delta)
-    for i, op in enumerate(ops):
-        a, b = current[i], delta[i]
-        if op is Op.ADD:
-            current[i] = a + b
-        elif op is Op.MIN:
-            current[i] = a if a < b else b
-        elif op is Op.MAX:
-            current[i] = a if a > b else b
-        else:
-            hi, lo = (a, b) if a > b else (b, a)
-            current[i] = hi if lo == -math.inf else hi + math.log1p(math.exp(lo - hi))
-    return current
+    return merger_for(ops)(current, delta)
 
 
 _intern = sys.intern
@@ -79,7 +109,7 @@ _intern = sys.intern
 def event_to_record(event: Event) -> EventRecord:
     """Pack an event for storage (strings interned: ids repeat across millions of events)."""
     return (
-        event.type.value,
+        event.type._value_,
         _intern(event.user_id),
         event.ts.timestamp(),
         _intern(event.product_id) if event.product_id is not None else None,
