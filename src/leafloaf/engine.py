@@ -39,6 +39,7 @@ from leafloaf.models import (
     HouseholdProfile,
     Product,
     QuantitySuggestion,
+    Ranking,
     RecordReport,
     Rejection,
     ReorderPrediction,
@@ -493,32 +494,37 @@ class GraphitiPersonalizationEngine:
     # --- ranking, explanation, schema -----------------------------------------------------------
     def rerank(
         self, user_id: str, products: Sequence[str | Product], query: str | None = None
-    ) -> list[ScoredProduct]:
+    ) -> Ranking:
         """Re-order candidates (e.g. search results) for this shopper, best first.
 
-        A shopper with no history keeps the original order.
+        A shopper with no history keeps the original order. Each result's ``reasons`` say
+        which learned statistics moved it.
         """
         ids = [p.product_id if isinstance(p, Product) else p for p in products]
+        catalog = self.catalog
         for pid in ids:
-            if pid not in self.catalog:
+            if pid not in catalog:
                 raise UnknownProductError(pid, field="products")
         model = self._user_model(user_id)
-        pop = self.population
-        scored = []
-        for rank, pid in enumerate(ids):
-            terms = model.score(pid, rank, pop, self.catalog, self.config)
-            scored.append((sum(terms.values()), rank, pid, terms))
-        scored.sort(key=lambda s: (-s[0], s[1]))
-        return [
-            ScoredProduct(
+        pop, config = self.population, self.config
+        score = model.score
+        entries = [
+            (sum(score(pid, rank, pop, catalog, config).values()), rank, pid)
+            for rank, pid in enumerate(ids)
+        ]
+        entries.sort(key=lambda s: (-s[0], s[1]))
+
+        def build(total: float, rank: int, pid: str) -> ScoredProduct:
+            terms = score(pid, rank, pop, catalog, config)
+            return ScoredProduct(
                 product_id=pid,
-                name=self.catalog.name(pid),
-                score=score,
+                name=catalog.name(pid),
+                score=total,
                 base_rank=rank,
                 reasons=self._term_reasons(model, pid, terms, query),
             )
-            for score, rank, pid, terms in scored
-        ]
+
+        return Ranking(entries, build)
 
     def _term_reasons(
         self, model: UserModel, pid: str, terms: Mapping[str, float], query: str | None

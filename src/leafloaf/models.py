@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import math
 import uuid
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any, Self
+from typing import Any, Self, overload
 
 import pydantic
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -25,6 +26,7 @@ __all__ = [
     "HouseholdProfile",
     "Product",
     "QuantitySuggestion",
+    "Ranking",
     "RecordReport",
     "Rejection",
     "ReorderItem",
@@ -412,6 +414,66 @@ class ScoredProduct(_Result):
     score: float
     base_rank: int
     reasons: list[str]
+
+
+class Ranking(Sequence[ScoredProduct]):
+    """Re-ranked candidates, best first: a read-only sequence of :class:`ScoredProduct`.
+
+    Scores are computed for every candidate up front; the result objects (with their
+    reasons) are built when first accessed, so showing the top 20 of 200 builds 20.
+
+    >>> ranking = engine.rerank("ann", ["p1", "p2"])      # doctest: +SKIP
+    >>> ranking.product_ids, ranking[0].reasons           # doctest: +SKIP
+    """
+
+    __slots__ = ("_build", "_built", "_entries")
+
+    def __init__(
+        self,
+        entries: list[tuple[float, int, str]],
+        build: Callable[[float, int, str], ScoredProduct],
+    ) -> None:
+        self._entries = entries
+        self._build = build
+        self._built: dict[int, ScoredProduct] = {}
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    @overload
+    def __getitem__(self, index: int) -> ScoredProduct: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[ScoredProduct]: ...
+    def __getitem__(self, index: int | slice) -> ScoredProduct | list[ScoredProduct]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self._entries)))]
+        if index < 0:
+            index += len(self._entries)
+        item = self._built.get(index)
+        if item is None:
+            score, rank, pid = self._entries[index]
+            item = self._built[index] = self._build(score, rank, pid)
+        return item
+
+    @property
+    def product_ids(self) -> list[str]:
+        """Candidate ids in the new order."""
+        return [pid for _, _, pid in self._entries]
+
+    @property
+    def scores(self) -> list[float]:
+        """Scores in the new order."""
+        return [score for score, _, _ in self._entries]
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Sequence):
+            return list(self) == list(other)
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"Ranking({self.product_ids[:5]}{'...' if len(self) > 5 else ''})"
 
 
 class Explanation(_Result):

@@ -48,11 +48,34 @@ class PopulationModel:
     price_positions: NDArray[np.float64] = field(default_factory=lambda: np.zeros(0))
     product_quantities: dict[str, dict[float, float]] = field(default_factory=dict)
     household: HouseholdModel | None = None
+    _log_priors: dict[str, tuple[str | None, float, float]] = field(
+        default_factory=dict, repr=False
+    )
 
     def repeat_probability(self, times: float) -> float:
         """Probability a product bought ``times`` times is bought again (learned, smoothed)."""
         n = max(int(times), 1)
         return self.repeat_after[min(n, len(self.repeat_after)) - 1]
+
+    def log_priors(self, product_id: str, catalog: Catalog) -> tuple[str | None, float, float]:
+        """``(category, log P(category), log P(product | category))``, memoised per product.
+
+        Without a category the second value is 0 and the third ``log P(product)``.
+        """
+        hit = self._log_priors.get(product_id)
+        if hit is None:
+            category = catalog.category(product_id)
+            if category is None:
+                pi = (self.item_lines.get(product_id, 0.0) + 1.0) / (self.n_lines + len(catalog))
+                hit = (None, 0.0, math.log(pi))
+            else:
+                hit = (
+                    category,
+                    math.log(self.category_share(category)),
+                    math.log(self.item_share_in_category(product_id, category, catalog)),
+                )
+            self._log_priors[product_id] = hit
+        return hit
 
     def category_share(self, category: str) -> float:
         """Share of all purchased lines falling in a category (add-one smoothed)."""

@@ -52,20 +52,20 @@ class UserModel:
         """Score terms of one candidate at position ``rank`` in the original order."""
         m = config.item_prior
         terms = {"position": -math.log1p(rank)}
-        category = catalog.category(product_id)
+        category, log_pi_c, log_pi_pc = population.log_priors(product_id, catalog)
         n_item = self.item_lines.get(product_id, 0.0)
         if category is not None:
-            pi_c = population.category_share(category)
-            pi_pc = population.item_share_in_category(product_id, category, catalog)
             k_c = self.category_lines.get(category, 0.0)
-            theta = (k_c + m * pi_c) / (self.lines + m)
-            phi = (n_item + m * pi_pc) / (k_c + m)
-            terms["affinity"] = math.log(theta / pi_c) + math.log(phi / pi_pc)
+            if k_c or self.lines:
+                pi_c, pi_pc = math.exp(log_pi_c), math.exp(log_pi_pc)
+                theta = (k_c + m * pi_c) / (self.lines + m)
+                phi = (n_item + m * pi_pc) / (k_c + m)
+                terms["affinity"] = math.log(theta) - log_pi_c + math.log(phi) - log_pi_pc
+            else:
+                terms["affinity"] = 0.0
         else:
-            pi_p = (population.item_lines.get(product_id, 0.0) + 1.0) / (
-                population.n_lines + len(catalog)
-            )
-            terms["affinity"] = math.log((n_item + m * pi_p) / (self.lines + m) / pi_p)
+            pi_p = math.exp(log_pi_pc)
+            terms["affinity"] = math.log((n_item + m * pi_p) / (self.lines + m)) - log_pi_pc
         if self.price_z is not None:
             lp = population.item_log_price.get(product_id)
             scale = population.category_price.get(category) if category else None

@@ -23,7 +23,7 @@ row key            columns                                                  writ
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -207,7 +207,7 @@ class UserStats:
     declared: dict[str, bool]
 
     @classmethod
-    def from_rows(cls, user_id: str, rows: dict[str, list[float]]) -> UserStats:
+    def from_rows(cls, user_id: str, rows: Mapping[str, Sequence[float]]) -> UserStats:
         """Parse a store's rows."""
         stats = cls(user_id, {}, {}, {}, {}, {}, {}, {})
         for key, v in rows.items():
