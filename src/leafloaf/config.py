@@ -30,6 +30,12 @@ class EngineConfig(BaseModel):
     """Pseudo-lines pulling a shopper's quantity histogram toward the product's population one."""
     dietary_credibility: float = Field(default=0.9, gt=0.5, lt=1)
     """Posterior probability at which a never-bought attribute is reported as avoided."""
+    neighbours: int = Field(default=100, ge=0)
+    """Nearest shoppers whose usual baskets inform next-basket prediction (0 = off)."""
+    personal_weight: float = Field(default=0.9, ge=0, le=1)
+    """Next basket: weight of the shopper's own statistics vs. their neighbours'."""
+    timing_weight: float = Field(default=0.3, ge=0, le=1)
+    """Next basket: weight of restock timing vs. recency-weighted frequency."""
     refit_fraction: float = Field(default=0.05, gt=0)
     """Population statistics refit lazily once the event log grew by this fraction."""
     batch_size: int = Field(default=20_000, gt=0)

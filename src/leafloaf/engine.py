@@ -20,6 +20,7 @@ from leafloaf.errors import UnknownProductError, ValidationError
 from leafloaf.learning.budget import budget_profile
 from leafloaf.learning.dietary import posterior_avoid
 from leafloaf.learning.household import household_features
+from leafloaf.learning.nextbasket import next_basket_scores
 from leafloaf.learning.population import PopulationModel, fit_population
 from leafloaf.learning.quantity import suggest_quantity
 from leafloaf.learning.ranking import UserModel, compile_user_model
@@ -257,8 +258,13 @@ class GraphitiPersonalizationEngine:
         """Refit the population statistics now (otherwise done lazily as the log grows)."""
         with self._lock:
             users = {u: self._user_stats(u) for u in self.store.users()}
+            vectors = {}
+            for user, stats in users.items():
+                days = stats.basket_days()
+                if days:
+                    vectors[user] = usual_scores(stats, None, self.config, days[-1])
             self._population = fit_population(
-                users, self.store.records(), self.catalog, self.store.event_count()
+                users, self.store.records(), self.catalog, self.store.event_count(), vectors
             )
             self._models.clear()
             return self._population
@@ -304,6 +310,40 @@ class GraphitiPersonalizationEngine:
         days = stats.basket_days()
         ref = days[-1] if days else self._now_day()
         return usual_order(stats, self.population, self.catalog, self.config, ref, k)
+
+    def next_basket(self, user_id: str, k: int = 10, at: datetime | None = None) -> Ranking:
+        """The ``k`` products most likely in the shopper's next order (placed at ``at``).
+
+        Blends the usual order, restock timing and similar shoppers' baskets; see
+        ``docs/concepts.md``. ``at`` defaults to now.
+        """
+        when = at or self.clock()
+        if when.tzinfo is None:
+            raise ValidationError("at", when, "must be timezone-aware")
+        scores = next_basket_scores(
+            self._user_stats(user_id),
+            self.population,
+            self.config,
+            when.timestamp() / SECONDS_PER_DAY,
+        )
+        top = sorted(scores.items(), key=lambda kv: (-kv[1][0], kv[0]))[:k]
+        entries = [(parts[0], rank, pid) for rank, (pid, parts) in enumerate(top)]
+        catalog = self.catalog
+
+        def build(total: float, rank: int, pid: str) -> ScoredProduct:
+            _, usual, timing, neighbours = scores[pid]
+            reasons = []
+            if usual:
+                reasons.append(f"in {usual:.0%} of your recent orders (recency-weighted)")
+            if timing:
+                reasons.append(f"{timing:.0%} chance it is due by then")
+            if neighbours:
+                reasons.append(f"in {neighbours:.0%} of similar shoppers' usual orders")
+            return ScoredProduct(
+                product_id=pid, name=catalog.name(pid), score=total, base_rank=rank, reasons=reasons
+            )
+
+        return Ranking(entries, build)
 
     def reorder_due(
         self, user_id: str, at: datetime | None = None, k: int | None = None

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -19,6 +19,7 @@ from leafloaf.catalog import Catalog
 from leafloaf.learning.complements import CoOccurrence, fit_cooccurrence
 from leafloaf.learning.dietary import AttributeRates, fit_attribute_rates
 from leafloaf.learning.household import HouseholdModel, fit_household_model
+from leafloaf.learning.neighbours import Neighbourhood, fit_neighbourhood
 from leafloaf.learning.stats import UserStats
 from leafloaf.stores.base import EventRecord
 
@@ -48,6 +49,7 @@ class PopulationModel:
     price_positions: NDArray[np.float64] = field(default_factory=lambda: np.zeros(0))
     product_quantities: dict[str, dict[float, float]] = field(default_factory=dict)
     household: HouseholdModel | None = None
+    neighbourhood: Neighbourhood | None = None
     _log_priors: dict[str, tuple[str | None, float, float]] = field(
         default_factory=dict, repr=False
     )
@@ -141,8 +143,12 @@ def fit_population(
     records: Iterable[EventRecord],
     catalog: Catalog,
     event_count: int,
+    share_vectors: Mapping[str, Mapping[str, float]] | None = None,
 ) -> PopulationModel:
-    """Fit every population statistic from all shoppers' rows and the event log."""
+    """Fit every population statistic from all shoppers' rows and the event log.
+
+    ``share_vectors`` (each shopper's recency-weighted order shares) feed the neighbourhood.
+    """
     model = PopulationModel(n_users=len(users), events_at_fit=event_count)
     attr_index: dict[str, int] = {}
     user_lines: list[float] = []
@@ -200,6 +206,8 @@ def fit_population(
     model.product_quantities = {pid: dict(h) for pid, h in quantities.items()}
     _fit_prices(model, catalog, price_acc, users)
     model.household = fit_household_model(list(users.values()), catalog)
+    if share_vectors:
+        model.neighbourhood = fit_neighbourhood(share_vectors)
     return model
 
 

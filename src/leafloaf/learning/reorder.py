@@ -17,21 +17,20 @@ from leafloaf.learning.population import PopulationModel
 from leafloaf.learning.stats import UserStats, gamma_cdf
 from leafloaf.models import ReorderItem
 
-__all__ = ["reorder_items"]
+__all__ = ["reorder_items", "reorder_probabilities"]
 
 
-def reorder_items(
-    stats: UserStats, population: PopulationModel, catalog: Catalog, at_day: float
-) -> list[ReorderItem]:
-    """Every purchased product with its probability of being needed at ``at_day``."""
+def reorder_probabilities(
+    stats: UserStats, population: PopulationModel, at_day: float
+) -> dict[str, tuple[float, float, float]]:
+    """``{product: (probability, typical interval, days since last)}`` at ``at_day``."""
     days = [d for d in stats.basket_days() if d <= at_day] or stats.basket_days()
     if not days:
-        return []
-    gap = stats.mean_gap() or population.median_gap
-    gap = max(gap, 1e-3)
+        return {}
+    gap = max(stats.mean_gap() or population.median_gap, 1e-3)
     last_order = days[-1]
     shape = population.interval_shape
-    out = []
+    out = {}
     for pid, item in stats.purchased.items():
         n = item.lines
         mean = max((last_order - item.first_day + gap) / n, 1e-3)
@@ -44,7 +43,17 @@ def reorder_items(
         active = population.repeat_probability(n)
         denominator = active * (1.0 - f_lo) + (1.0 - active)
         p = active * (f_hi - f_lo) / denominator if denominator > 0 else 0.0
-        p = min(max(p, 0.0), 1.0)
+        out[pid] = (min(max(p, 0.0), 1.0), mean, elapsed)
+    return out
+
+
+def reorder_items(
+    stats: UserStats, population: PopulationModel, catalog: Catalog, at_day: float
+) -> list[ReorderItem]:
+    """Every purchased product with its probability of being needed at ``at_day``."""
+    out = []
+    for pid, (p, mean, elapsed) in reorder_probabilities(stats, population, at_day).items():
+        n = stats.items[pid].lines
         out.append(
             ReorderItem(
                 product_id=pid,

@@ -21,11 +21,22 @@ __all__ = ["usual_order", "usual_scores"]
 
 
 def usual_scores(
-    stats: UserStats, population: PopulationModel, config: EngineConfig, now_day: float
+    stats: UserStats,
+    population: PopulationModel | None,
+    config: EngineConfig,
+    now_day: float,
 ) -> dict[str, float]:
-    """Recency-weighted order share of every product the shopper bought."""
+    """Recency-weighted order share of every product the shopper bought.
+
+    Without a population the shares are raw (no prior), as used for neighbour vectors.
+    """
     rate = math.log(2) / config.half_life_days
     decayed_orders = sum(math.exp(rate * (b[1] - now_day)) for b in stats.baskets.values())
+    if population is None:
+        return {
+            pid: math.exp(item.log_decayed - rate * now_day) / max(decayed_orders, 1e-12)
+            for pid, item in stats.purchased.items()
+        }
     prior = config.item_prior
     n_baskets = max(population.n_baskets, 1)
     scores = {}

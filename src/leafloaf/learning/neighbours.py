@@ -1,0 +1,114 @@
+"""Shopper neighbourhoods: collaborative evidence for next-basket prediction (TIFU-KNN style).
+
+Every shopper is a vector of recency-weighted order shares over products (their "usual"
+statistics). At fit time the population's vectors are packed in sparse row and column form;
+a shopper's nearest neighbours by cosine similarity are found through the column index
+(only shoppers sharing a product are touched), and the neighbours' weighted mean vector
+suggests products the shopper may buy next, including ones they never bought.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+__all__ = ["Neighbourhood", "fit_neighbourhood"]
+
+
+@dataclass(frozen=True)
+class Neighbourhood:
+    """Sparse users × products matrix of normalised order-share vectors."""
+
+    users: list[str]
+    user_index: dict[str, int]
+    items: list[str]
+    item_index: dict[str, int]
+    row_starts: NDArray[np.int64]
+    row_items: NDArray[np.int64]
+    row_values: NDArray[np.float64]
+    col_starts: NDArray[np.int64]
+    col_users: NDArray[np.int64]
+    col_values: NDArray[np.float64]
+
+    def scores(
+        self, vector: Mapping[str, float], k: int, exclude: str | None = None
+    ) -> dict[str, float]:
+        """Similarity-weighted mean of the ``k`` nearest shoppers' vectors (raw shares)."""
+        idx = [self.item_index[p] for p in vector if p in self.item_index]
+        if not idx or k <= 0:
+            return {}
+        weights = np.array([vector[self.items[i]] for i in idx])
+        norm = float(np.sqrt((weights**2).sum()))
+        if norm == 0:
+            return {}
+        weights /= norm
+        starts, ends = self.col_starts[idx], self.col_starts[np.asarray(idx) + 1]
+        users = np.concatenate([self.col_users[s:e] for s, e in zip(starts, ends, strict=True)])
+        values = np.concatenate(
+            [self.col_values[s:e] * w for s, e, w in zip(starts, ends, weights, strict=True)]
+        )
+        sims = np.bincount(users, weights=values, minlength=len(self.users))
+        if exclude is not None and exclude in self.user_index:
+            sims[self.user_index[exclude]] = 0.0
+        k = min(k, int((sims > 0).sum()))
+        if k == 0:
+            return {}
+        top = np.argpartition(-sims, k - 1)[:k]
+        top_sims = sims[top]
+        total = float(top_sims.sum())
+        rows = [
+            (self.row_items[self.row_starts[u] : self.row_starts[u + 1]],
+             self.row_values[self.row_starts[u] : self.row_starts[u + 1]] * s)
+            for u, s in zip(top.tolist(), top_sims.tolist(), strict=True)
+        ]  # fmt: skip
+        items = np.concatenate([r[0] for r in rows])
+        vals = np.concatenate([r[1] for r in rows])
+        summed = np.bincount(items, weights=vals, minlength=len(self.items)) / total
+        nz = np.flatnonzero(summed)
+        return {self.items[i]: float(summed[i]) for i in nz.tolist()}
+
+
+def fit_neighbourhood(vectors: Mapping[str, Mapping[str, float]]) -> Neighbourhood:
+    """Pack every shopper's share vector; cosine-normalised copies index the neighbours."""
+    users = list(vectors)
+    items: list[str] = []
+    item_index: dict[str, int] = {}
+    rows_i: list[int] = []
+    rows_v: list[float] = []
+    rows_u: list[int] = []
+    norm_v: list[float] = []
+    starts = [0]
+    for u, user in enumerate(users):
+        vec = vectors[user]
+        norm = math.sqrt(sum(v * v for v in vec.values())) or 1.0
+        for pid, value in vec.items():
+            i = item_index.get(pid)
+            if i is None:
+                i = item_index[pid] = len(items)
+                items.append(pid)
+            rows_i.append(i)
+            rows_v.append(value)
+            rows_u.append(u)
+            norm_v.append(value / norm)
+        starts.append(len(rows_i))
+    row_items = np.asarray(rows_i, dtype=np.int64)
+    order = np.argsort(row_items, kind="stable")
+    col_users = np.asarray(rows_u, dtype=np.int64)[order]
+    col_values = np.asarray(norm_v, dtype=np.float64)[order]
+    col_starts = np.searchsorted(row_items[order], np.arange(len(items) + 1)).astype(np.int64)
+    return Neighbourhood(
+        users=users,
+        user_index={u: i for i, u in enumerate(users)},
+        items=items,
+        item_index=item_index,
+        row_starts=np.asarray(starts, dtype=np.int64),
+        row_items=row_items,
+        row_values=np.asarray(rows_v, dtype=np.float64),
+        col_starts=col_starts,
+        col_users=col_users,
+        col_values=col_values,
+    )
