@@ -1,0 +1,125 @@
+"""Basket-sequence data for evaluation, from the Instacart, DNNTSP and Complete Journey layouts."""
+
+from __future__ import annotations
+
+import json
+import random
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from leafloaf.catalog import Catalog
+from leafloaf.datasets import Dataset, load_completejourney, load_instacart
+from leafloaf.errors import ValidationError
+from leafloaf.models import Product
+
+__all__ = ["Basket", "BasketData", "detect_format", "load_basket_data"]
+
+DNNTSP_START = datetime(2020, 1, 6, tzinfo=UTC)
+"""The DNNTSP layout has no timestamps: baskets are placed one week apart from here."""
+
+
+@dataclass(frozen=True)
+class Basket:
+    """One order: when, which products (distinct), and quantities/prices where known."""
+
+    at: datetime
+    items: tuple[str, ...]
+    quantities: dict[str, float] = field(default_factory=dict)
+    prices: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass
+class BasketData:
+    """Every user's baskets in time order, plus the catalog they refer to."""
+
+    name: str
+    catalog: Catalog
+    baskets: dict[str, list[Basket]]
+    has_quantities: bool = False
+    has_prices: bool = False
+
+    def sample_users(self, n: int | None, seed: int) -> BasketData:
+        """A reproducible random subset of ``n`` users (all when ``n`` is None)."""
+        if n is None or n >= len(self.baskets):
+            return self
+        users = sorted(self.baskets)
+        chosen = random.Random(seed).sample(users, n)
+        return BasketData(
+            self.name,
+            self.catalog,
+            {u: self.baskets[u] for u in sorted(chosen)},
+            self.has_quantities,
+            self.has_prices,
+        )
+
+
+def detect_format(path: Path) -> str:
+    """``instacart``, ``dnntsp`` or ``completejourney`` from what the path holds."""
+    if path.is_file() and path.suffix == ".json":
+        return "dnntsp"
+    if path.is_dir():
+        if any(path.glob("transactions.csv*")):
+            return "completejourney"
+        if any(path.glob("orders*.csv*")):
+            return "instacart"
+    raise ValidationError("data", str(path), "is neither an Instacart/Complete Journey folder "
+                          "nor a DNNTSP .json file")  # fmt: skip
+
+
+def _from_dataset(data: Dataset) -> dict[str, list[Basket]]:
+    grouped: dict[tuple[str, str], list[tuple[datetime, str, float, float | None]]] = defaultdict(
+        list
+    )
+    for e in data.events:
+        key = (e.user_id, e.basket_id or e.ts.date().isoformat())
+        grouped[key].append((e.ts, e.product_id or "", e.quantity, e.unit_price))
+    per_user: dict[str, list[Basket]] = defaultdict(list)
+    for (user, _), lines in grouped.items():
+        quantities: dict[str, float] = defaultdict(float)
+        prices: dict[str, float] = {}
+        for _, pid, qty, price in lines:
+            quantities[pid] += qty
+            if price is not None:
+                prices[pid] = price
+        at = min(ts for ts, *_ in lines)
+        items = tuple(dict.fromkeys(pid for _, pid, _, _ in lines))
+        per_user[user].append(Basket(at, items, dict(quantities), prices))
+    for baskets in per_user.values():
+        baskets.sort(key=lambda b: b.at)
+    return dict(per_user)
+
+
+def load_basket_data(path: str | Path, fmt: str | None = None) -> BasketData:
+    """Load any supported layout by path (``fmt`` detected when None)."""
+    path = Path(path)
+    if not path.exists():
+        raise ValidationError("data", str(path), "does not exist")
+    fmt = fmt or detect_format(path)
+    if fmt == "instacart":
+        data = load_instacart(path)
+        return BasketData(path.name, data.catalog, _from_dataset(data))
+    if fmt == "completejourney":
+        data = load_completejourney(path)
+        return BasketData(path.name, data.catalog, _from_dataset(data), True, True)
+    if fmt == "dnntsp":
+        if path.is_dir():
+            path = next(iter(sorted(path.glob("*.json"))), path)
+        raw = json.loads(path.read_text())
+        sequences: dict[str, list[list[int]]] = {}
+        for part in ("train", "validate", "test"):
+            for user, seq in raw.get(part, {}).items():
+                sequences[str(user)] = seq
+        items = sorted({i for seq in sequences.values() for b in seq for i in b})
+        catalog = Catalog(Product(product_id=str(i), name=f"item {i}") for i in items)
+        baskets = {
+            user: [
+                Basket(DNNTSP_START + timedelta(days=7 * n), tuple(dict.fromkeys(map(str, b))))
+                for n, b in enumerate(seq)
+                if b
+            ]
+            for user, seq in sequences.items()
+        }
+        return BasketData(path.stem, catalog, baskets)
+    raise ValidationError("format", fmt, "choose instacart, dnntsp or completejourney")
