@@ -26,6 +26,27 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--users", type=int, default=None, help="only the first N users")
     demo.add_argument("--shoppers", type=int, default=3, help="how many shoppers to show")
 
+    evaluate = sub.add_parser("evaluate", help="offline evaluation on real purchase histories")
+    kinds = evaluate.add_subparsers(dest="what", required=True)
+    for what, text in (
+        ("next-basket", "next-basket recommendation vs. G-TopFreq, P-TopFreq, TIFU-KNN"),
+        ("complements", "basket completion vs. global co-occurrence"),
+        ("dietary", "planted avoidances: precision, recall, false-positive rate"),
+        ("household", "merged accounts: ROC-AUC"),
+        ("quantity", "suggested quantity vs. last quantity and global mode"),
+        ("budget", "price-aware re-ranking vs. without prices"),
+        ("search", "category ranking, personalised vs. popularity"),
+    ):
+        cmd = kinds.add_parser(what, help=text)
+        cmd.add_argument("--data", required=True, help="data folder or DNNTSP .json file")
+        cmd.add_argument(
+            "--format", choices=["instacart", "dnntsp", "completejourney"], default=None
+        )
+        cmd.add_argument("--users", type=int, default=None, help="random sample of N users")
+        cmd.add_argument("--seed", type=int, default=0)
+        cmd.add_argument("--out", default="reports", help="output folder")
+        cmd.add_argument("--no-progress", action="store_true")
+
     bench = sub.add_parser("bench", help="measure ingest, re-rank and memory against budgets")
     bench.add_argument("--data", help="data folder (same default as demo)")
     bench.add_argument("--format", choices=["instacart", "completejourney"], default=None)
@@ -33,6 +54,30 @@ def _parser() -> argparse.ArgumentParser:
     bench.add_argument("--out", default="docs/benchmarks", help="report folder")
     bench.add_argument("--quick", action="store_true", help="fewer repetitions (smoke test)")
     return parser
+
+
+def _evaluate(args: argparse.Namespace) -> None:
+    from leafloaf.evaluation.data import load_basket_data
+    from leafloaf.evaluation.report import next_basket_markdown, plot_next_basket, write_report
+
+    data = load_basket_data(args.data, args.format)
+    show = not args.no_progress
+    out = Path(args.out)
+    if args.what == "next-basket":
+        from leafloaf.evaluation.nextbasket import evaluate_next_basket
+
+        result = evaluate_next_basket(data, args.users, args.seed, show)
+        markdown = next_basket_markdown(result)
+        paths = write_report(result, out, f"next-basket-{data.name}", markdown, plot_next_basket)
+    else:
+        from leafloaf.evaluation.capabilities import CAPABILITIES, capability_markdown
+
+        result = CAPABILITIES[args.what](data, args.users, args.seed, show)
+        markdown = capability_markdown(result)
+        paths = write_report(result, out, f"{args.what}-{data.name}", markdown)
+    print(markdown)
+    for path in paths:
+        print(f"wrote {path}")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -43,6 +88,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             from leafloaf.demo import run_demo
 
             run_demo(args.data, args.format, args.users, args.shoppers)
+        elif args.command == "evaluate":
+            _evaluate(args)
         elif args.command == "bench":
             from leafloaf.bench.core import run_core_bench, write_report
             from leafloaf.demo import find_data, load

@@ -30,6 +30,8 @@ class EngineConfig(BaseModel):
     """Pseudo-lines pulling a shopper's quantity histogram toward the product's population one."""
     dietary_credibility: float = Field(default=0.9, gt=0.5, lt=1)
     """Posterior probability at which a never-bought attribute is reported as avoided."""
+    price_weight: float = Field(default=1.0, ge=0)
+    """Re-ranking: weight of the price-fit term (0 turns budget awareness off)."""
     neighbours: int = Field(default=100, ge=0)
     """Nearest shoppers whose usual baskets inform next-basket prediction (0 = off)."""
     personal_weight: float = Field(default=0.9, ge=0, le=1)

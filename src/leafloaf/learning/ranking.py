@@ -66,12 +66,12 @@ class UserModel:
         else:
             pi_p = math.exp(log_pi_pc)
             terms["affinity"] = math.log((n_item + m * pi_p) / (self.lines + m)) - log_pi_pc
-        if self.price_z is not None:
+        if self.price_z is not None and config.price_weight:
             lp = population.item_log_price.get(product_id)
             scale = population.category_price.get(category) if category else None
             if lp is not None and scale is not None:
                 zp = max(min((lp - scale[0]) / scale[1], 3.0), -3.0)
-                terms["price"] = zp * self.price_z - self.price_z**2 / 2
+                terms["price"] = config.price_weight * (zp * self.price_z - self.price_z**2 / 2)
         if self.avoid or self.declared:
             diet = 0.0
             for attr in catalog.attributes(product_id):

@@ -1,0 +1,388 @@
+"""Per-capability evaluations, semi-synthetic where the data carries no label.
+
+Each function takes :class:`BasketData`, returns a JSON-ready dict of figures (with the
+protocol in words under ``"protocol"``) and never tunes anything on the test basket.
+"""
+
+from __future__ import annotations
+
+import random
+from collections import Counter, defaultdict
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from leafloaf.config import EngineConfig
+from leafloaf.evaluation.data import Basket, BasketData
+from leafloaf.evaluation.metrics import ndcg_at_k
+from leafloaf.evaluation.nextbasket import train_engine
+from leafloaf.evaluation.split import leave_last_out
+from leafloaf.learning.complements import fit_cooccurrence
+from leafloaf.progress import progress
+
+__all__ = [
+    "CAPABILITIES",
+    "evaluate_budget",
+    "evaluate_complements",
+    "evaluate_dietary",
+    "evaluate_household",
+    "evaluate_quantity",
+    "evaluate_search_ranking",
+]
+
+
+def _iter(items: Sequence[Any], desc: str, show: bool) -> Any:
+    return progress(items, len(items), desc) if show else items
+
+
+def _rank_of(ranked: Sequence[str], target: str) -> int | None:
+    try:
+        return ranked.index(target) + 1
+    except ValueError:
+        return None
+
+
+def _hit_mrr(ranks: Sequence[int | None], k: int = 10) -> dict[str, float]:
+    n = max(len(ranks), 1)
+    return {
+        f"hit@{k}": sum(1 for r in ranks if r is not None and r <= k) / n,
+        "mrr": sum(1.0 / r for r in ranks if r is not None) / n,
+        "cases": float(len(ranks)),
+    }
+
+
+def evaluate_complements(
+    data: BasketData, users: int | None = None, seed: int = 0, show: bool = True
+) -> dict[str, Any]:
+    """Basket completion: hide one item of each test basket, rank the catalog given the rest."""
+    data = data.sample_users(users, seed)
+    splits = leave_last_out(data)
+    known = {u: s.known("test") for u, s in splits.items()}
+    engine = train_engine(data.catalog, known)
+    rng = random.Random(seed)
+    cooc = fit_cooccurrence([b.items for baskets in known.values() for b in baskets])
+    ours: list[int | None] = []
+    base: list[int | None] = []
+    for user in _iter(list(splits), "complements", show):
+        items = list(splits[user].test.items)
+        if len(items) < 2:
+            continue
+        hidden = items.pop(rng.randrange(len(items)))
+        ranked = [c.product_id for c in engine.complements(user, items, 100)]
+        ours.append(_rank_of(ranked, hidden))
+        totals: dict[str, float] = defaultdict(float)
+        for pid in items:
+            i = cooc.index.get(pid)
+            if i is None:
+                continue
+            lo, hi = cooc.starts[i], cooc.starts[i + 1]
+            for j, count in zip(cooc.neighbour[lo:hi].tolist(), cooc.together[lo:hi].tolist(),
+                                strict=True):  # fmt: skip
+                totals[cooc.ids[j]] += count
+        for pid in items:
+            totals.pop(pid, None)
+        top = sorted(totals.items(), key=lambda kv: (-kv[1], kv[0]))[:100]
+        base.append(_rank_of([p for p, _ in top], hidden))
+    return {
+        "capability": "complements",
+        "dataset": data.name,
+        "protocol": "hide one random item of each user's test basket; rank candidates given "
+        "the other items; hit@10 and MRR (cut-off 100) vs. raw global co-occurrence counts",
+        "methods": {"leafloaf": _hit_mrr(ours), "global-cooccurrence": _hit_mrr(base)},
+    }
+
+
+def evaluate_dietary(
+    data: BasketData, users: int | None = None, seed: int = 0, show: bool = True
+) -> dict[str, Any]:
+    """Planted avoidance: erase one department from half the users; can the engine tell?"""
+    data = data.sample_users(users, seed)
+    catalog = data.catalog
+    rng = random.Random(seed)
+    buyers: Counter[str] = Counter()
+    user_attrs: dict[str, set[str]] = {}
+    for user, history in data.baskets.items():
+        attrs = {a for b in history for p in b.items for a in catalog.attributes(p)}
+        attrs = {a for a in attrs if a.startswith("department:")}
+        user_attrs[user] = attrs
+        buyers.update(attrs)
+    common = {a for a, n in buyers.items() if n >= 0.5 * len(data.baskets)}
+    if not common:
+        return {"capability": "dietary", "dataset": data.name, "skipped": "no department "
+                "attributes bought by most users in this data"}  # fmt: skip
+    treated: dict[str, str] = {}
+    baskets: dict[str, list[Basket]] = {}
+    for user in sorted(data.baskets):
+        options = sorted(user_attrs[user] & common)
+        if options and rng.random() < 0.5:
+            planted = rng.choice(options)
+            treated[user] = planted
+            baskets[user] = [
+                Basket(b.at, kept, b.quantities, b.prices)
+                for b in data.baskets[user]
+                if (kept := tuple(p for p in b.items if planted not in catalog.attributes(p)))
+            ]
+        else:
+            baskets[user] = data.baskets[user]
+    planted_data = BasketData(data.name, catalog, baskets)
+    splits = leave_last_out(planted_data)
+    engine = train_engine(catalog, {u: s.known("test") for u, s in splits.items()})
+    tp = fp_treated = fn = 0
+    fp_future = future_pairs = flagged_untouched = untouched = 0
+    for user in _iter(list(splits), "dietary", show):
+        inferred = {
+            a.attribute
+            for a in engine.dietary_profile(user).avoided
+            if a.source == "inferred" and a.attribute.startswith("department:")
+        }
+        if user in treated:
+            hit = treated[user] in inferred
+            tp += hit
+            fn += not hit
+            fp_treated += len(inferred - {treated[user]})
+        else:
+            untouched += 1
+            flagged_untouched += bool(inferred)
+            future = {
+                a
+                for p in splits[user].test.items
+                for a in catalog.attributes(p)
+                if a.startswith("department:")
+            }
+            future_pairs += len(future)
+            fp_future += len(inferred & future)
+    precision = tp / max(tp + fp_treated, 1)
+    recall = tp / max(tp + fn, 1)
+    return {
+        "capability": "dietary",
+        "dataset": data.name,
+        "protocol": "for a random half of users, remove every purchase of one department "
+        "that most users buy; infer avoidances from history+validation; precision/recall of "
+        "the planted department among treated users; false-positive rate on untouched users "
+        "= inferred avoidances of departments they buy in their held-out test basket",
+        "treated_users": len(treated),
+        "untouched_users": untouched,
+        "precision": precision,
+        "recall": recall,
+        "f1": 2 * precision * recall / max(precision + recall, 1e-12),
+        "false_positive_rate_untouched": fp_future / max(future_pairs, 1),
+        "untouched_users_flagged": flagged_untouched / max(untouched, 1),
+    }
+
+
+def _auc(positives: Sequence[float], negatives: Sequence[float]) -> float:
+    """ROC-AUC by the Mann-Whitney statistic (ties count one half)."""
+    if not positives or not negatives:
+        return float("nan")
+    neg = np.sort(np.asarray(negatives))
+    wins = 0.0
+    for p in positives:
+        lo = np.searchsorted(neg, p, side="left")
+        hi = np.searchsorted(neg, p, side="right")
+        wins += lo + 0.5 * (hi - lo)
+    return float(wins / (len(positives) * len(negatives)))
+
+
+def evaluate_household(
+    data: BasketData, users: int | None = None, seed: int = 0, show: bool = True
+) -> dict[str, Any]:
+    """Merge two real users into one account for a random subset; AUC of shared_probability."""
+    data = data.sample_users(users, seed)
+    rng = random.Random(seed)
+    ids = sorted(data.baskets)
+    rng.shuffle(ids)
+    n_pairs = len(ids) // 10
+    accounts: dict[str, list[Basket]] = {}
+    merged: set[str] = set()
+    for i in range(n_pairs):
+        a, b = ids[2 * i], ids[2 * i + 1]
+        key = f"{a}+{b}"
+        accounts[key] = sorted(data.baskets[a] + data.baskets[b], key=lambda x: x.at)
+        merged.add(key)
+    for user in ids[2 * n_pairs :]:
+        accounts[user] = data.baskets[user]
+    engine = train_engine(data.catalog, accounts)
+    pos: list[float] = []
+    neg: list[float] = []
+    for account in _iter(list(accounts), "household", show):
+        p = engine.household_profile(account).shared_probability
+        (pos if account in merged else neg).append(p)
+    return {
+        "capability": "household",
+        "dataset": data.name,
+        "protocol": "20% of users merged pairwise into shared accounts; ROC-AUC of "
+        "household_profile().shared_probability, merged vs. single accounts",
+        "merged_accounts": len(pos),
+        "single_accounts": len(neg),
+        "roc_auc": _auc(pos, neg),
+        "mean_probability_merged": float(np.mean(pos)) if pos else None,
+        "mean_probability_single": float(np.mean(neg)) if neg else None,
+    }
+
+
+def evaluate_quantity(
+    data: BasketData, users: int | None = None, seed: int = 0, show: bool = True
+) -> dict[str, Any]:
+    """suggest_quantity vs. the user's last quantity and the global mode, on test baskets."""
+    if not data.has_quantities:
+        return {"capability": "quantity", "dataset": data.name,
+                "skipped": "this data set carries no quantities"}  # fmt: skip
+    data = data.sample_users(users, seed)
+    splits = leave_last_out(data)
+    known = {u: s.known("test") for u, s in splits.items()}
+    engine = train_engine(data.catalog, known)
+    overall: Counter[float] = Counter(q for bs in known.values() for b in bs
+                                      for q in b.quantities.values())  # fmt: skip
+    global_mode = overall.most_common(1)[0][0] if overall else 1.0
+    errors: dict[str, list[float]] = {"leafloaf": [], "last-quantity": [], "global-mode": []}
+    for user in _iter(list(splits), "quantity", show):
+        last: dict[str, float] = {}
+        for basket in known[user]:
+            last.update(basket.quantities)
+        test = splits[user].test
+        for pid, actual in test.quantities.items():
+            if pid not in last:
+                continue
+            guess = engine.suggest_quantity(user, pid).quantity
+            for name, value in (("leafloaf", guess), ("last-quantity", last[pid]),
+                                ("global-mode", global_mode)):  # fmt: skip
+                errors[name].append(value - actual)
+    return {
+        "capability": "quantity",
+        "dataset": data.name,
+        "protocol": "test-basket items the user bought before; exact-match accuracy and MAE",
+        "methods": {
+            name: {
+                "accuracy": float(np.mean([abs(e) < 1e-9 for e in errs])) if errs else None,
+                "mae": float(np.mean(np.abs(errs))) if errs else None,
+                "cases": len(errs),
+            }
+            for name, errs in errors.items()
+        },
+    }
+
+
+def _candidates(
+    engine: Any, target: str, popularity: Mapping[str, float], by_category: Mapping[str, list[str]]
+) -> list[str] | None:
+    category = engine.catalog.category(target)
+    if category is None:
+        return None
+    pool = by_category.get(category, [])
+    if len(pool) < 2:
+        return None
+    ranked = pool[:200] if target in pool[:200] else [*pool[:199], target]
+    return sorted(ranked, key=lambda p: (-popularity.get(p, 0.0), p))
+
+
+def _category_pools(engine: Any) -> tuple[dict[str, float], dict[str, list[str]]]:
+    popularity = dict(engine.population.item_lines)
+    by_category: dict[str, list[str]] = defaultdict(list)
+    for pid in sorted(popularity, key=lambda p: (-popularity[p], p)):
+        category = engine.catalog.category(pid)
+        if category is not None:
+            by_category[category].append(pid)
+    return popularity, by_category
+
+
+def evaluate_search_ranking(
+    data: BasketData, users: int | None = None, seed: int = 0, show: bool = True
+) -> dict[str, Any]:
+    """Rank of each test-basket item among its category's products: personal vs. popularity."""
+    data = data.sample_users(users, seed)
+    splits = leave_last_out(data)
+    engine = train_engine(data.catalog, {u: s.known("test") for u, s in splits.items()})
+    popularity, pools = _category_pools(engine)
+    ours: list[float] = []
+    base: list[float] = []
+    for user in _iter(list(splits), "search ranking", show):
+        for target in splits[user].test.items:
+            candidates = _candidates(engine, target, popularity, pools)
+            if candidates is None:
+                continue
+            personal = engine.rerank(user, candidates).product_ids
+            ours.append(ndcg_at_k(personal, {target}, 10))
+            base.append(ndcg_at_k(candidates, {target}, 10))
+    if not ours:
+        return {"capability": "search", "dataset": data.name,
+                "skipped": "products carry no category in this data set"}  # fmt: skip
+    return {
+        "capability": "search",
+        "dataset": data.name,
+        "protocol": "each test-basket item ranked among up to 200 products of its category "
+        "(popularity order = unpersonalised); NDCG@10 of the purchased item",
+        "cases": len(ours),
+        "methods": {
+            "leafloaf": {"ndcg@10": float(np.mean(ours))},
+            "popularity": {"ndcg@10": float(np.mean(base))},
+        },
+    }
+
+
+def evaluate_budget(
+    data: BasketData, users: int | None = None, seed: int = 0, show: bool = True
+) -> dict[str, Any]:
+    """NDCG@10 of the bought item among its category: re-ranking with vs. without prices."""
+    if not data.has_prices:
+        return {"capability": "budget", "dataset": data.name,
+                "skipped": "this data set carries no prices"}  # fmt: skip
+    data = data.sample_users(users, seed)
+    splits = leave_last_out(data)
+    known = {u: s.known("test") for u, s in splits.items()}
+    engine = train_engine(data.catalog, known)
+    popularity, pools = _category_pools(engine)
+    without = engine.config.model_copy(update={"price_weight": 0.0})
+    with_price: list[float] = []
+    no_price: list[float] = []
+    for user in _iter(list(splits), "budget", show):
+        for target in list(splits[user].test.items)[:10]:
+            candidates = _candidates(engine, target, popularity, pools)
+            if candidates is None:
+                continue
+            engine.config = EngineConfig(**{**without.model_dump(), "price_weight": 1.0})
+            engine._models.clear()
+            with_price.append(ndcg_at_k(engine.rerank(user, candidates).product_ids, {target}, 10))
+            engine.config = without
+            engine._models.clear()
+            no_price.append(ndcg_at_k(engine.rerank(user, candidates).product_ids, {target}, 10))
+    return {
+        "capability": "budget",
+        "dataset": data.name,
+        "protocol": "test-basket items ranked among their category's products by the "
+        "personal re-ranker with the price-fit term vs. without it; NDCG@10",
+        "cases": len(with_price),
+        "methods": {
+            "with-price": {"ndcg@10": float(np.mean(with_price)) if with_price else None},
+            "without-price": {"ndcg@10": float(np.mean(no_price)) if no_price else None},
+        },
+    }
+
+
+CAPABILITIES: dict[str, Callable[..., dict[str, Any]]] = {
+    "complements": evaluate_complements,
+    "dietary": evaluate_dietary,
+    "household": evaluate_household,
+    "quantity": evaluate_quantity,
+    "budget": evaluate_budget,
+    "search": evaluate_search_ranking,
+}
+"""Subcommand name → evaluation function."""
+
+
+def capability_markdown(result: Mapping[str, Any]) -> str:
+    """A short markdown report of one capability evaluation."""
+    lines = [f"# {result['capability'].title()} evaluation: {result['dataset']}", ""]
+    if "skipped" in result:
+        return "\n".join([*lines, f"Skipped: {result['skipped']}.", ""])
+    lines += [f"Protocol: {result['protocol']}.", ""]
+    for key, value in result.items():
+        if key in {"capability", "dataset", "protocol", "methods"}:
+            continue
+        lines.append(f"- {key}: {value:.4f}" if isinstance(value, float) else f"- {key}: {value}")
+    if "methods" in result:
+        from leafloaf.evaluation.report import markdown_table
+
+        columns = sorted({c for v in result["methods"].values() for c in v})
+        lines += ["", markdown_table(result["methods"], columns)]
+    return "\n".join(lines) + "\n"
