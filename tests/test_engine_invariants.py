@@ -100,10 +100,7 @@ def test_engines_fed_halves_merge_into_the_whole(events: list[Event], cut: int) 
 @settings(max_examples=40, deadline=None)
 @given(st.lists(event_strategy, max_size=40), st.data())
 def test_duplicates_are_no_ops(events: list[Event], data: st.DataObject) -> None:
-    if events:
-        repeats = data.draw(st.lists(st.sampled_from(events), max_size=20))
-    else:
-        repeats = []
+    repeats = data.draw(st.lists(st.sampled_from(events), max_size=20)) if events else []
     noisy = list(events) + repeats
     data.draw(st.randoms()).shuffle(noisy)
     clean, dirty = _engine(events), _engine(noisy)

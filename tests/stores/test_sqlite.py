@@ -21,7 +21,8 @@ WRITER = textwrap.dedent(
     import sys, time
     from datetime import UTC, datetime, timedelta
     from leafloaf import Catalog, Event, GraphitiPersonalizationEngine, Product
-    catalog = Catalog([Product(product_id=f"p{i}", name=f"P{i}", categories=("d", "a")) for i in range(5)])
+    catalog = Catalog([Product(product_id=f"p{i}", name=f"P{i}", categories=("d", "a"))
+                       for i in range(5)])
     engine = GraphitiPersonalizationEngine(catalog, store="sqlite", path=sys.argv[1])
     t0 = datetime(2026, 1, 1, tzinfo=UTC)
     events = [Event.purchase("ann", f"p{i % 5}", ts=t0 + timedelta(days=i), basket_id=f"b{i}",
