@@ -71,3 +71,12 @@ def test_bench_writes_json_and_markdown(tmp_path: Path) -> None:
     assert figures["events"] > 0 and figures["record_many_events_per_s"] > 0
     assert 0 < figures["rerank_200_p50_ms"] <= figures["rerank_200_p95_ms"]
     assert "| record_many |" in (out / "core.md").read_text()
+
+
+def test_demo_runs_on_the_committed_sample() -> None:
+    sample = Path(__file__).resolve().parents[1] / "examples" / "data" / "instacart_sample"
+    lines: list[str] = []
+    run_demo(str(sample), echo=lines.append)
+    text = "\n".join(lines)
+    assert "learned" in text and text.count("=== Shopper") == 3
+    assert sum(f.stat().st_size for f in sample.iterdir()) <= 2 * 1024 * 1024

@@ -121,21 +121,24 @@ def _interval_shape(days: dict[tuple[str, str], list[float]]) -> float:
     return float(np.clip(1.0 / max(var, 1e-6), 0.5, 50.0))
 
 
-def _repeat_after(times_bought: list[int], horizon: int = 30) -> list[float]:
-    """``P(bought n+1 times | bought n times)`` for n = 1..horizon, Beta(1, 1)-smoothed.
+def _repeat_after(times_bought: list[tuple[int, bool]], horizon: int = 30) -> list[float]:
+    """``P(bought again | bought n times)`` for n = 1..horizon, Beta(1, 1)-smoothed.
 
-    Past the horizon (or where data thins out) the last estimate carries on.
+    ``times_bought`` holds, per shopper × product, the purchase count and whether its last
+    purchase was in the shopper's latest order (right-censored: no chance yet to see a
+    repeat, so that count is not evidence of stopping). Where no product was observed at
+    some ``n``, the estimate of ``n - 1`` carries on.
     """
-    if not times_bought:
-        return [0.5]
-    counts = np.bincount(np.minimum(np.asarray(times_bought), horizon + 1))
-    at_least = np.cumsum(counts[::-1])[::-1]  # at_least[n] = products bought >= n times
-    out = []
-    for n in range(1, min(horizon, len(at_least) - 1) + 1):
-        out.append(
-            float((at_least[n + 1] + 1) / (at_least[n] + 2)) if n + 1 < len(at_least) else 0.5
-        )
-    return out or [0.5]
+    counts = np.asarray([min(c, horizon + 1) for c, _ in times_bought], dtype=np.int64)
+    stopped = np.asarray([not censored for _, censored in times_bought], dtype=bool)
+    out: list[float] = []
+    previous = 0.5
+    for n in range(1, horizon + 1):
+        repeats = int((counts > n).sum())
+        trials = repeats + int(((counts == n) & stopped).sum())
+        previous = (repeats + 1) / (trials + 2) if trials else previous
+        out.append(previous)
+    return out
 
 
 def fit_population(
@@ -156,12 +159,14 @@ def fit_population(
     gaps: list[float] = []
     quantities: dict[str, dict[float, float]] = defaultdict(lambda: defaultdict(float))
     price_acc: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0])
-    times_bought: list[int] = []
+    times_bought: list[tuple[int, bool]] = []
     for stats in users.values():
         counts: dict[int, float] = defaultdict(float)
+        order_days = stats.basket_days()
+        latest = order_days[-1] if order_days else 0.0
         total = 0.0
         for pid, item in stats.purchased.items():
-            times_bought.append(int(item.lines))
+            times_bought.append((int(item.lines), item.last_day >= latest))
             total += item.lines
             model.item_lines[pid] = model.item_lines.get(pid, 0.0) + item.lines
             model.item_users[pid] = model.item_users.get(pid, 0) + 1
