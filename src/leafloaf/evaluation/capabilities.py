@@ -14,10 +14,11 @@ from typing import Any
 import numpy as np
 
 from leafloaf.config import EngineConfig
+from leafloaf.engine import GraphitiPersonalizationEngine
 from leafloaf.evaluation.data import Basket, BasketData
 from leafloaf.evaluation.metrics import ndcg_at_k
 from leafloaf.evaluation.nextbasket import train_engine
-from leafloaf.evaluation.split import leave_last_out
+from leafloaf.evaluation.split import UserSplit, leave_last_out
 from leafloaf.learning.complements import fit_cooccurrence
 from leafloaf.progress import progress
 
@@ -34,6 +35,18 @@ __all__ = [
 
 def _iter(items: Sequence[Any], desc: str, show: bool) -> Any:
     return progress(items, len(items), desc) if show else items
+
+
+def _trained(
+    data: BasketData, users: int | None, seed: int
+) -> tuple[
+    BasketData, dict[str, UserSplit], dict[str, list[Basket]], GraphitiPersonalizationEngine
+]:
+    """Sampled data, its split, what may be learned (all but the test basket), an engine."""
+    data = data.sample_users(users, seed)
+    splits = leave_last_out(data)
+    known = {u: s.known("test") for u, s in splits.items()}
+    return data, splits, known, train_engine(data.catalog, known)
 
 
 def _rank_of(ranked: Sequence[str], target: str) -> int | None:
@@ -56,10 +69,7 @@ def evaluate_complements(
     data: BasketData, users: int | None = None, seed: int = 0, show: bool = True
 ) -> dict[str, Any]:
     """Basket completion: hide one item of each test basket, rank the catalog given the rest."""
-    data = data.sample_users(users, seed)
-    splits = leave_last_out(data)
-    known = {u: s.known("test") for u, s in splits.items()}
-    engine = train_engine(data.catalog, known)
+    data, splits, known, engine = _trained(data, users, seed)
     rng = random.Random(seed)
     cooc = fit_cooccurrence([b.items for baskets in known.values() for b in baskets])
     ours: list[int | None] = []
@@ -228,10 +238,7 @@ def evaluate_quantity(
     if not data.has_quantities:
         return {"capability": "quantity", "dataset": data.name,
                 "skipped": "this data set carries no quantities"}  # fmt: skip
-    data = data.sample_users(users, seed)
-    splits = leave_last_out(data)
-    known = {u: s.known("test") for u, s in splits.items()}
-    engine = train_engine(data.catalog, known)
+    data, splits, known, engine = _trained(data, users, seed)
     overall: Counter[float] = Counter(q for bs in known.values() for b in bs
                                       for q in b.quantities.values())  # fmt: skip
     global_mode = overall.most_common(1)[0][0] if overall else 1.0
@@ -290,9 +297,7 @@ def evaluate_search_ranking(
     data: BasketData, users: int | None = None, seed: int = 0, show: bool = True
 ) -> dict[str, Any]:
     """Rank of each test-basket item among its category's products: personal vs. popularity."""
-    data = data.sample_users(users, seed)
-    splits = leave_last_out(data)
-    engine = train_engine(data.catalog, {u: s.known("test") for u, s in splits.items()})
+    data, splits, _, engine = _trained(data, users, seed)
     popularity, pools = _category_pools(engine)
     ours: list[float] = []
     base: list[float] = []
@@ -327,10 +332,7 @@ def evaluate_budget(
     if not data.has_prices:
         return {"capability": "budget", "dataset": data.name,
                 "skipped": "this data set carries no prices"}  # fmt: skip
-    data = data.sample_users(users, seed)
-    splits = leave_last_out(data)
-    known = {u: s.known("test") for u, s in splits.items()}
-    engine = train_engine(data.catalog, known)
+    data, splits, _, engine = _trained(data, users, seed)
     popularity, pools = _category_pools(engine)
     without = engine.config.model_copy(update={"price_weight": 0.0})
     with_price: list[float] = []
