@@ -62,7 +62,7 @@ def score_rankings(
             values = [fn(rankings.get(u, ()), targets[u], k) for u in users]
             out[f"{name}@{k}"] = sum(values) / len(values) if values else 0.0
     for part in ("repeat", "explore"):
-        block: dict[str, float] = {}
+        block: dict[str, float | int] = {}
         subset = {
             u: (targets[u] & seen.get(u, set()))
             if part == "repeat"
@@ -70,7 +70,7 @@ def score_rankings(
             for u in users
         }
         part_users = [u for u in users if subset[u]]
-        block["users"] = float(len(part_users))
+        block["users"] = len(part_users)
         for k in ks:
             for name, fn in (("recall", recall_at_k), ("ndcg", ndcg_at_k), ("phr", phr_at_k)):
                 values = [fn(rankings.get(u, ()), subset[u], k) for u in part_users]
