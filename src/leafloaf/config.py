@@ -32,11 +32,11 @@ class EngineConfig(BaseModel):
     """Posterior probability at which a never-bought attribute is reported as avoided."""
     price_weight: float = Field(default=1.0, ge=0)
     """Re-ranking: weight of the price-fit term (0 turns budget awareness off)."""
-    neighbours: int = Field(default=100, ge=0)
+    neighbours: int = Field(default=300, ge=0)
     """Nearest shoppers whose usual baskets inform next-basket prediction (0 = off)."""
-    personal_weight: float = Field(default=0.9, ge=0, le=1)
+    personal_weight: float = Field(default=0.8, ge=0, le=1)
     """Next basket: weight of the shopper's own statistics vs. their neighbours'."""
-    timing_weight: float = Field(default=0.3, ge=0, le=1)
+    timing_weight: float = Field(default=0.25, ge=0, le=1)
     """Next basket: weight of restock timing vs. recency-weighted frequency."""
     refit_fraction: float = Field(default=0.05, gt=0)
     """Population statistics refit lazily once the event log grew by this fraction."""
