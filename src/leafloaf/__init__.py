@@ -38,6 +38,14 @@ from leafloaf.models import (
     UsualItem,
     UsualOrder,
 )
+from leafloaf.search import (
+    PersonalizedHit,
+    SearchBackend,
+    SearchFilters,
+    SearchHealth,
+    SearchHit,
+    personalized_search,
+)
 from leafloaf.stores import InMemoryStore, SQLiteStore, StateStore, open_store
 
 __version__ = "0.1.0"
@@ -64,6 +72,7 @@ __all__ = [
     "MemoryFact",
     "MissingExtraError",
     "NullSink",
+    "PersonalizedHit",
     "Product",
     "QuantitySuggestion",
     "Ranking",
@@ -73,6 +82,10 @@ __all__ = [
     "ReorderPrediction",
     "SQLiteStore",
     "ScoredProduct",
+    "SearchBackend",
+    "SearchFilters",
+    "SearchHealth",
+    "SearchHit",
     "StateStore",
     "StoreUnavailableError",
     "UnknownProductError",
@@ -82,4 +95,5 @@ __all__ = [
     "ValidationError",
     "__version__",
     "open_store",
+    "personalized_search",
 ]

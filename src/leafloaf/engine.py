@@ -48,6 +48,8 @@ from leafloaf.models import (
     UserPreferences,
     UsualOrder,
 )
+from leafloaf.search.base import PersonalizedHit, SearchBackend, SearchFilters
+from leafloaf.search.personalized import personalized_search
 from leafloaf.stores import open_store
 from leafloaf.stores.base import StateStore
 from leafloaf.stores.memory import InMemoryStore
@@ -115,6 +117,7 @@ class GraphitiPersonalizationEngine:
         self._models: dict[str, UserModel] = {}
         self._population: PopulationModel | None = None
         self._pending: list[Event] = []
+        self._search: SearchBackend | None = None
 
     # --- recording ----------------------------------------------------------------------------
     def record(self, event: EventInput) -> RecordReport:
@@ -587,6 +590,31 @@ class GraphitiPersonalizationEngine:
         if not reasons:
             reasons.append(f"original position for {query!r}" if query else "original position")
         return reasons
+
+    def search(
+        self,
+        user_id: str,
+        query: str,
+        k: int = 10,
+        filters: SearchFilters | None = None,
+        backend: SearchBackend | None = None,
+    ) -> list[PersonalizedHit]:
+        """Product search personalised for this shopper (see ``docs/search.md``).
+
+        Uses ``backend`` or the engine's search backend (``LocalSearch`` over the catalog,
+        built on first use; needs ``leafloaf[search]``). Declared avoidances are filtered
+        out, inferred ones demoted; new shoppers get the unpersonalised order.
+        """
+        if not query or not query.strip():
+            raise ValidationError("query", query, "must not be empty")
+        if backend is None:
+            if self._search is None:
+                from leafloaf.search.local import LocalSearch
+
+                self._search = LocalSearch(dense=False)
+                self._search.index(self.catalog)
+            backend = self._search
+        return personalized_search(self, backend, user_id, query, k, filters)
 
     def explain(self, user_id: str, product_id: str) -> Explanation:
         """The statistics and score terms behind a product for a shopper."""

@@ -56,12 +56,12 @@ def _rank_of(ranked: Sequence[str], target: str) -> int | None:
         return None
 
 
-def _hit_mrr(ranks: Sequence[int | None], k: int = 10) -> dict[str, float]:
+def _hit_mrr(ranks: Sequence[int | None], k: int = 10) -> dict[str, float | int]:
     n = max(len(ranks), 1)
     return {
         f"hit@{k}": sum(1 for r in ranks if r is not None and r <= k) / n,
         "mrr": sum(1.0 / r for r in ranks if r is not None) / n,
-        "cases": float(len(ranks)),
+        "cases": len(ranks),
     }
 
 
