@@ -37,10 +37,12 @@ def relative_score_fusion(
 
     >>> relative_score_fusion({0: 2.0, 1: 1.0}, {1: 0.9, 2: 0.1}, 0.5)
     {0: 0.5, 1: 0.5, 2: 0.0}
+    >>> relative_score_fusion({0: 2.0, 1: 1.0}, {1: 0.9, 2: 0.1}, 0.0)
+    {0: 1.0, 1: 0.0}
     """
     fused: dict[int, float] = {}
     for weight, scores in ((1.0 - alpha, lexical), (alpha, dense)):
-        if not scores:
+        if not scores or weight == 0:
             continue
         lo, hi = min(scores.values()), max(scores.values())
         span = hi - lo
