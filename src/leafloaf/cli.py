@@ -48,6 +48,13 @@ def _parser() -> argparse.ArgumentParser:
         cmd.add_argument("--no-progress", action="store_true")
 
     bench = sub.add_parser("bench", help="measure ingest, re-rank and memory against budgets")
+    bench.add_argument(
+        "what",
+        nargs="?",
+        choices=["core", "search"],
+        default="core",
+        help="core (default): ingest, re-rank, memory; search: LocalSearch",
+    )
     bench.add_argument("--data", help="data folder (same default as demo)")
     bench.add_argument("--format", choices=["instacart", "completejourney"], default=None)
     bench.add_argument("--users", type=int, default=None)
@@ -95,9 +102,19 @@ def main(argv: Sequence[str] | None = None) -> int:
             from leafloaf.demo import find_data, load
 
             dataset = load(find_data(args.data), args.format, args.users)
-            results = run_core_bench(dataset, quick=args.quick)
-            command = "leafloaf bench" + (f" --users {args.users}" if args.users else "")
-            for path in write_report(results, Path(args.out), command):
+            if args.what == "search":
+                from leafloaf.bench.search import run_search_bench, write_search_report
+                from leafloaf.engine import GraphitiPersonalizationEngine
+
+                engine = GraphitiPersonalizationEngine(dataset.catalog)
+                engine.record_many(dataset.events)
+                results = run_search_bench(dataset.catalog, engine, repeats=3 if args.quick else 20)
+                paths = write_search_report(results, Path(args.out), "leafloaf bench search")
+            else:
+                results = run_core_bench(dataset, quick=args.quick)
+                command = "leafloaf bench" + (f" --users {args.users}" if args.users else "")
+                paths = write_report(results, Path(args.out), command)
+            for path in paths:
                 print(f"wrote {path}")
     except LeafLoafError as err:
         print(f"leafloaf: error: {err}", file=sys.stderr)

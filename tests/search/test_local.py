@@ -81,3 +81,18 @@ def test_results_obey_k_and_filters(
             assert product.price is not None and product.price <= max_price
         if category:
             assert category in bm25._catalog.attributes(hit.product_id)
+
+
+def test_bench_search_cli_writes_report(tmp_path: Path) -> None:
+    import json
+
+    from leafloaf.cli import main
+    from tests.datagen import write_instacart
+
+    folder = write_instacart(tmp_path / "ic", users=10)
+    out = tmp_path / "bench"
+    assert main(["bench", "search", "--data", str(folder), "--out", str(out), "--quick"]) == 0
+    figures = json.loads((out / "search.json").read_text())
+    assert 0 < figures["bm25_p50_ms"] <= figures["bm25_p95_ms"]
+    assert figures["hybrid_p95_ms"] > 0 and figures["personal_rerank_200_p95_ms"] > 0
+    assert "| BM25 search, k=10 |" in (out / "search.md").read_text()
