@@ -26,7 +26,7 @@ class EngineConfig(BaseModel):
     """Pseudo-baskets shrinking co-occurrence confidence toward the base rate."""
     item_prior: float = Field(default=2.0, gt=0)
     """Pseudo-counts shrinking a shopper's item and category rates toward the population."""
-    quantity_prior: float = Field(default=2.0, gt=0)
+    quantity_prior: float = Field(default=1.0, gt=0)
     """Pseudo-lines pulling a shopper's quantity histogram toward the product's population one."""
     dietary_credibility: float = Field(default=0.9, gt=0.5, lt=1)
     """Posterior probability at which a never-bought attribute is reported as avoided."""

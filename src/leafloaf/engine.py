@@ -452,6 +452,8 @@ class GraphitiPersonalizationEngine:
             item = stats.items.get(candidate)
             own = (item.lines / orders) if item is not None and item.lines > 0 else 0.0
             diet = model.score(candidate, 0, pop, self.catalog, self.config).get("diet", 0.0)
+            if any(model.declared.get(a) for a in self.catalog.attributes(candidate)):
+                continue  # the shopper said they avoid it: never suggest it
             score = added * (1.0 + own) * math.exp(diet)
             scored.append((score, candidate, contributions, own))
         scored.sort(key=lambda s: (-s[0], s[1]))

@@ -5,8 +5,9 @@ more different products of the same category each bought repeatedly over overlap
 periods — two kinds of milk, two cereals), a broader repertoire, larger baskets and a less
 regular order rhythm. Which combination matters is learned without labels by
 self-supervision: at fit time the engine pairs random real shoppers into synthetic shared
-accounts (their histories merged) and fits a logistic regression telling merged accounts
-from real ones. ``shared_probability`` is that model's posterior under an even prior.
+accounts (their histories merged — half as two people ordering separately, half as one
+joint order per week) and fits a logistic regression telling merged accounts from real
+ones. ``shared_probability`` is that model's posterior under an even prior.
 Declared member ids are direct evidence and override it.
 """
 
@@ -62,8 +63,13 @@ def household_features(stats: UserStats, catalog: Catalog) -> dict[str, float] |
     }
 
 
-def merge_stats(a: UserStats, b: UserStats) -> UserStats:
-    """Two shoppers' statistics as if one account had made both histories."""
+def merge_stats(a: UserStats, b: UserStats, joint: bool = False) -> UserStats:
+    """Two shoppers' statistics as if one account had made both histories.
+
+    ``joint=False``: each keeps their own orders (two people ordering separately);
+    ``joint=True``: their k-th orders become one order at the first shopper's time (a couple
+    shopping together), so baskets grow and the order rhythm stays the first shopper's.
+    """
     items: dict[str, Item] = dict(a.items)
     for pid, item in b.items.items():
         mine = items.get(pid)
@@ -83,8 +89,19 @@ def merge_stats(a: UserStats, b: UserStats) -> UserStats:
                 mine.removes + item.removes,
                 mine.dismisses + item.dismisses,
             )
-    baskets = {f"a{k}": v for k, v in a.baskets.items()}
-    baskets.update({f"b{k}": v for k, v in b.baskets.items()})
+    if joint:
+        first_orders = sorted(a.baskets.values(), key=lambda v: v[1])
+        second_orders = sorted(b.baskets.values(), key=lambda v: v[1])
+        baskets = {}
+        for k in range(max(len(first_orders), len(second_orders))):
+            if k < len(first_orders) and k < len(second_orders):
+                x, y = first_orders[k], second_orders[k]
+                baskets[f"j{k}"] = (x[0] + y[0], x[1], x[2], x[3] + y[3])
+            else:
+                baskets[f"j{k}"] = first_orders[k] if k < len(first_orders) else second_orders[k]
+    else:
+        baskets = {f"a{k}": v for k, v in a.baskets.items()}
+        baskets.update({f"b{k}": v for k, v in b.baskets.items()})
     return UserStats(f"{a.user_id}+{b.user_id}", items, baskets, {}, {}, {}, {}, {})
 
 
@@ -120,9 +137,10 @@ def fit_household_model(
         return None
     rng = random.Random(seed)
     merged = []
-    for _ in range(len(real)):
+    for n in range(len(real)):
         a, b = rng.sample(eligible, 2)
-        features = household_features(merge_stats(a, b), catalog)
+        # half the synthetic households order separately, half together
+        features = household_features(merge_stats(a, b, joint=n % 2 == 1), catalog)
         if features is not None:
             merged.append(features)
     x_real = np.array([[f[k] for k in FEATURES] for f in real])

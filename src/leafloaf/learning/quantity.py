@@ -35,13 +35,21 @@ def suggest_quantity(
             source="default",
             reasons=["nobody has bought it yet, so one"],
         )
-    quantity, mass = max(posterior.items(), key=lambda kv: (kv[1], -kv[0]))
+    # ties go to what this shopper did, then to the smaller quantity
+    quantity, mass = max(posterior.items(), key=lambda kv: (kv[1], own.get(kv[0], 0.0), -kv[0]))
     confidence = mass / sum(posterior.values())
     own_lines = sum(own.values())
-    if own_lines > 0:
-        same = own.get(quantity, 0.0)
+    same = own.get(quantity, 0.0)
+    if own_lines > 0 and same > 0:
         reasons = [f"you took {quantity:g} in {same:.0f} of your {own_lines:.0f} purchases of it"]
         source = "personal"
+    elif own_lines > 0:
+        mine = max(own, key=lambda q: own[q])
+        reasons = [
+            f"you took {mine:g} once or twice, but shoppers most often take {quantity:g} "
+            f"({others.get(quantity, 0.0) / others_total:.0%} of {others_total:.0f} purchases)"
+        ]
+        source = "product"
     else:
         reasons = [
             f"shoppers most often take {quantity:g} ({others.get(quantity, 0.0) / others_total:.0%}"

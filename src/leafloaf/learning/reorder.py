@@ -5,9 +5,11 @@ count over the shopper's observed span (``(last order - first purchase + gap) / 
 interval distribution around that mean is a gamma whose shape ``κ`` is fitted on the whole
 population. A product bought ``n`` times is still "in the repertoire" with the prior
 probability learned from everyone (the share of products bought ``n`` times that were bought
-again); a long silence lowers that by Bayes. The probability that the
-need falls within this order's window (half an order gap either side of ``at``) given no
-purchase since the last one is the reported probability; "due" means at least one half.
+again). Shoppers buy what they will need within about half an order gap, so the item is in
+the order at ``at`` when the need arises before ``at + gap/2`` — and, if orders were placed
+since the last purchase without it, after ``last such order + gap/2``; a long run of orders
+without it lowers the repertoire probability by Bayes, a break with no orders does not.
+"Due" means a probability of at least one half.
 """
 
 from __future__ import annotations
@@ -36,8 +38,13 @@ def reorder_probabilities(
         mean = max((last_order - item.first_day + gap) / n, 1e-3)
         scale = mean / shape
         elapsed = at_day - item.last_day
-        lo = max(elapsed - gap / 2, 0.0)
+        # Shoppers buy what they will need within about half an order gap. An order placed
+        # after the last purchase without the item says the need had not arisen by then;
+        # with no such order (a break), nothing is known about the time in between.
+        skipped = [d for d in days if d > item.last_day + 1e-9]
+        lo = (skipped[-1] - item.last_day) + gap / 2 if skipped else 0.0
         hi = max(elapsed + gap / 2, 0.0)
+        lo = min(lo, hi)
         f_lo = gamma_cdf(lo, shape, scale)
         f_hi = gamma_cdf(hi, shape, scale)
         active = population.repeat_probability(n)

@@ -226,7 +226,8 @@ class UserStats:
             elif kind == "s":
                 stats.searches[rest] = (v[0], v[1])
             elif kind == "decl":
-                stats.declared[rest] = v[0] > v[1]
+                # equal times cannot be ordered: read a tie as "avoid", the safe side
+                stats.declared[rest] = v[0] >= v[1] and v[0] > -INF
         return stats
 
     @property
