@@ -41,8 +41,12 @@ def make_sample(source: Path, out: Path, users: int, extra_products: int, seed: 
     for row in orders:
         if row["eval_set"] == "prior":
             prior_counts[row["user_id"]] = prior_counts.get(row["user_id"], 0) + 1
+    # Prefer shoppers with at least five prior orders; top up from the rest only if short.
     eligible = sorted((u for u, n in prior_counts.items() if n >= 5), key=int)
     chosen = set(rng.sample(eligible, min(users, len(eligible))))
+    if len(chosen) < users:
+        rest = sorted(({row["user_id"] for row in orders} - set(eligible)), key=int)
+        chosen |= set(rng.sample(rest, min(users - len(chosen), len(rest))))
     kept_orders = [row for row in orders if row["user_id"] in chosen]
     order_ids = {row["order_id"] for row in kept_orders}
     item_header, items = _read(source / "order_items_demo.csv")
