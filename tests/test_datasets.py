@@ -33,6 +33,8 @@ def test_completejourney_loader_keeps_prices_and_quantities(tmp_path: Path) -> N
     assert data.events and all(e.quantity > 0 for e in data.events)
     assert all(e.unit_price is not None and e.unit_price >= 0 for e in data.events)
     assert "40" not in data.catalog  # FUEL is not groceries
+    few = load_completejourney(tmp_path / "cj", max_users=3)
+    assert {e.event_id for e in few.events} <= {e.event_id for e in data.events}  # stable ids
     engine = GraphitiPersonalizationEngine(data.catalog)
     engine.record_many(data.events)
     profile = engine.budget_profile(data.users[0])

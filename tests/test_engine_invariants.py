@@ -171,6 +171,11 @@ class FlakyStore(InMemoryStore):
             raise StoreUnavailableError("store offline")
         return super().append_events(events)
 
+    def event_count(self) -> int:
+        if self.down:
+            raise StoreUnavailableError("store offline")
+        return super().event_count()
+
 
 def test_store_fault_buffers_and_replays_without_loss_or_double_count() -> None:
     history = _history()
@@ -198,3 +203,23 @@ def test_analytics_failure_never_costs_an_event() -> None:
     engine = GraphitiPersonalizationEngine(CATALOG, analytics=Broken())
     report = engine.record_many(_history())
     assert report.accepted == 36 and engine.store.event_count() == 36
+
+
+def test_reads_keep_serving_while_the_store_is_down() -> None:
+    store = FlakyStore()
+    engine = GraphitiPersonalizationEngine(CATALOG, store=store)
+    engine.record_many(_history())
+    before = engine.usual_order("ann").items
+    store.down = True
+    engine.record_many(_history()[:2])  # buffered
+    assert engine.usual_order("ann").items == before
+    assert engine.rerank("ann", CATALOG.ids).product_ids
+    fresh = GraphitiPersonalizationEngine(CATALOG, store=store)
+    with pytest.raises(StoreUnavailableError):
+        fresh.usual_order("ann")  # nothing fitted yet and nothing to fit from
+
+
+def test_no_dietary_inference_without_a_population() -> None:
+    engine = _engine(_history())  # two shoppers only
+    profile = engine.dietary_profile("ann")
+    assert profile.avoided == [] and "only 2 shoppers" in profile.reasons[0]

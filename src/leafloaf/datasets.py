@@ -139,7 +139,7 @@ def load_completejourney(folder: str | Path, max_users: int | None = None) -> Da
     catalog = Catalog(products)
     events: list[Event] = []
     users: set[str] = set()
-    for row in _rows(_find(folder, "transactions.csv.gz", "transactions.csv")):
+    for line, row in enumerate(_rows(_find(folder, "transactions.csv.gz", "transactions.csv"))):
         pid, user = row["product_id"], row["household_id"]
         quantity = float(row["quantity"])
         if pid not in catalog or quantity <= 0:
@@ -160,7 +160,7 @@ def load_completejourney(folder: str | Path, max_users: int | None = None) -> Da
                 basket_id=row["basket_id"],
                 member_id=None,
                 household_id=None,
-                event_id=f"cj-{row['basket_id']}-{pid}-{len(events)}",
+                event_id=f"cj-{row['basket_id']}-{pid}-{line}",  # stable: the file's row
             )
         )
     events.sort(key=lambda e: (e.ts, e.user_id))

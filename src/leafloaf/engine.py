@@ -16,7 +16,7 @@ import numpy as np
 from leafloaf.analytics.base import AnalyticsSink, NullSink
 from leafloaf.catalog import Catalog, attribute_label
 from leafloaf.config import EngineConfig
-from leafloaf.errors import UnknownProductError, ValidationError
+from leafloaf.errors import StoreUnavailableError, UnknownProductError, ValidationError
 from leafloaf.learning.budget import budget_profile
 from leafloaf.learning.dietary import posterior_avoid
 from leafloaf.learning.household import household_features
@@ -57,6 +57,9 @@ from leafloaf.stores.memory import InMemoryStore
 __all__ = ["GraphitiPersonalizationEngine"]
 
 log = logging.getLogger("leafloaf")
+
+_MIN_POPULATION = 10
+"""Shoppers needed before "most shoppers buy it" means anything (dietary inference)."""
 
 EventInput = Event | Mapping[str, Any]
 
@@ -276,11 +279,19 @@ class GraphitiPersonalizationEngine:
     def population(self) -> PopulationModel:
         """Population statistics, refit when the log grew by ``config.refit_fraction``."""
         pop = self._population
-        count = self.store.event_count()
-        if pop is None or count - pop.events_at_fit > self.config.refit_fraction * max(
-            pop.events_at_fit, 1
-        ):
-            pop = self.fit()
+        try:
+            count = self.store.event_count()
+            stale = pop is None or count - pop.events_at_fit > self.config.refit_fraction * max(
+                pop.events_at_fit, 1
+            )
+            if stale:
+                pop = self.fit()
+        except Exception as exc:  # store down: keep serving from the last fit
+            if pop is None:
+                msg = f"no population model yet and the store failed: {exc}"
+                raise StoreUnavailableError(msg) from exc
+            log.warning("state store failed (%s); serving from the last population fit", exc)
+        assert pop is not None
         return pop
 
     def _user_stats(self, user_id: str) -> UserStats:
@@ -396,7 +407,7 @@ class GraphitiPersonalizationEngine:
                     )
                 )
         rates = pop.attribute_rates
-        if rates is not None and lines > 0:
+        if rates is not None and lines > 0 and pop.n_users >= _MIN_POPULATION:
             posterior = posterior_avoid(rates, lines)
             credible = self.config.dietary_credibility
             for i in np.flatnonzero(posterior >= credible).tolist():
@@ -428,6 +439,8 @@ class GraphitiPersonalizationEngine:
             reasons=[
                 f"compared with {pop.n_users} shoppers; reported at posterior "
                 f">= {self.config.dietary_credibility:.0%}"
+                if pop.n_users >= _MIN_POPULATION
+                else f"only {pop.n_users} shoppers to compare with: nothing inferred yet"
             ],
         )
 

@@ -36,11 +36,7 @@ def budget_profile(
             standard_error=None,
             percentile=None,
             sensitivity="unknown",
-            reasons=[
-                "no prices recorded with purchases yet"
-                if n == 0
-                else f"only {n} priced purchases so far; not enough to judge"
-            ],
+            reasons=[_why_unknown(stats, n)],
         )
     se = 1.0 / math.sqrt(n)
     positions = population.price_positions
@@ -75,3 +71,15 @@ def _words(z: float) -> str:
     if abs(z) < 0.1:
         return "about"
     return f"{abs(z):.1f} standard deviations {'below' if z < 0 else 'above'}"
+
+
+def _why_unknown(stats: UserStats, comparable: int) -> str:
+    priced = int(sum(item.priced for item in stats.items.values()))
+    if priced == 0:
+        return "no prices recorded with purchases yet"
+    if comparable == 0:
+        return (
+            f"{priced} priced purchases, but their categories have too few priced products "
+            "to compare"
+        )
+    return f"only {comparable} priced purchases so far; not enough to judge"
