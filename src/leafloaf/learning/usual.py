@@ -69,7 +69,7 @@ def usual_order(
         qty = suggest_quantity(stats, population, pid, config)
         reasons = [
             f"in {item.lines:.0f} of your {orders} orders",
-            f"last bought {max(now_day - item.last_day, 0):.0f} days ago",
+            _last_bought(now_day - item.last_day),
         ]
         if qty.quantity != 1:
             reasons.append(f"usually {qty.quantity:g} at a time")
@@ -91,3 +91,10 @@ def usual_order(
             f"(half-life {config.half_life_days:g} days)"
         ],
     )
+
+
+def _last_bought(days_before_latest: float) -> str:
+    days = round(max(days_before_latest, 0.0))
+    if days == 0:
+        return "in your latest order"
+    return f"last bought {days} day{'s' if days != 1 else ''} before your latest order"
