@@ -337,13 +337,3 @@ def gamma_cdf(x: float, shape: float, scale: float) -> float:
             break
     upper = math.exp(-z + shape * math.log(z) - math.lgamma(shape)) * h
     return max(0.0, 1.0 - upper)
-
-
-def sorted_unique(values: Iterable[float]) -> list[float]:
-    """Distinct values ascending (helper for interval fits)."""
-    return sorted(set(values))
-
-
-def weighted_quantile(values: Sequence[float], q: float) -> float:
-    """Plain quantile of a non-empty sequence."""
-    return float(np.quantile(np.asarray(values, dtype=np.float64), q))

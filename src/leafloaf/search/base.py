@@ -9,7 +9,6 @@ from typing import ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from leafloaf.catalog import Catalog
 from leafloaf.models import Product
 
 __all__ = ["PersonalizedHit", "SearchBackend", "SearchFilters", "SearchHealth", "SearchHit"]
@@ -119,8 +118,3 @@ class SearchBackend(ABC):
     @abstractmethod
     def health(self) -> SearchHealth:
         """Current state of the backend."""
-
-
-def catalog_of(products: Iterable[Product]) -> Catalog:
-    """A catalog view of products (attribute keys derived the same way everywhere)."""
-    return Catalog(products)
