@@ -613,6 +613,7 @@ class GraphitiPersonalizationEngine:
         k: int = 10,
         filters: SearchFilters | None = None,
         backend: SearchBackend | None = None,
+        pool: int = 200,
     ) -> list[PersonalizedHit]:
         """Product search personalised for this shopper (see ``docs/search.md``).
 
@@ -629,7 +630,7 @@ class GraphitiPersonalizationEngine:
                 self._search = LocalSearch(dense=False)
                 self._search.index(self.catalog)
             backend = self._search
-        return personalized_search(self, backend, user_id, query, k, filters)
+        return personalized_search(self, backend, user_id, query, k=k, filters=filters, pool=pool)
 
     def explain(self, user_id: str, product_id: str) -> Explanation:
         """The statistics and score terms behind a product for a shopper."""

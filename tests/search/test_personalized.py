@@ -1,46 +1,167 @@
-"""engine.search: personal order, declared avoidances filtered, inferred ones demoted."""
+"""personalized_search: personal order, popularity prior, declared filter, inferred demotion."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 
-from leafloaf import Catalog, Event, GraphitiPersonalizationEngine
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from leafloaf import Catalog, Event, GraphitiPersonalizationEngine, ValidationError
+from leafloaf.models import Product
+from leafloaf.search.base import SearchBackend, SearchFilters, SearchHealth, SearchHit
 from leafloaf.search.local import LocalSearch
+from leafloaf.search.personalized import personalized_search, popularity_prior_order
 from tests.contract.test_search_backend import PRODUCTS
 
 T0 = datetime(2026, 1, 5, tzinfo=UTC)
 
 
 def _engine() -> GraphitiPersonalizationEngine:
+    """20 shoppers who all buy Oat Milk (vegan), and ann, who buys milk but never vegan."""
     engine = GraphitiPersonalizationEngine(Catalog(PRODUCTS))
-    for n in range(6):
-        for pid in ("3", "6"):
-            engine.record(Event.purchase(f"o{n}", pid, basket_id=f"o{n}", ts=T0))
-    for week in range(5):
-        engine.record(Event.purchase("ann", "5", basket_id=f"a{week}",
-                                     ts=T0 + timedelta(weeks=week)))  # fmt: skip
+    events = []
+    for u in range(20):
+        for week in range(4):
+            for pid in ("4", "3", "6", "1"):
+                events.append(Event.purchase(f"s{u}", pid, basket_id=f"s{u}-{week}",
+                                             ts=T0 + timedelta(weeks=week)))  # fmt: skip
+    for week in range(10):
+        for pid in ("5", "3", "7"):
+            events.append(Event.purchase("ann", pid, basket_id=f"a{week}",
+                                         ts=T0 + timedelta(weeks=week)))  # fmt: skip
+    engine.record_many(events)
     return engine
 
 
-def test_new_user_gets_the_backend_order() -> None:
+@pytest.fixture(scope="module")
+def backend() -> LocalSearch:
+    search = LocalSearch(dense=False)
+    search.index(PRODUCTS)
+    return search
+
+
+class FilterIgnoringBackend(SearchBackend):
+    """A backend that forgets to apply filters: the hard filter must still hold."""
+
+    name = "careless"
+
+    def __init__(self, inner: SearchBackend) -> None:
+        self.inner = inner
+
+    def index(self, products: Iterable[Product]) -> int:
+        return self.inner.index(products)
+
+    def search(
+        self, query: str, k: int = 10, filters: SearchFilters | None = None
+    ) -> list[SearchHit]:
+        return self.inner.search(query, k)
+
+    def remove(self, product_ids: Iterable[str]) -> int:
+        return self.inner.remove(product_ids)
+
+    def health(self) -> SearchHealth:
+        return self.inner.health()
+
+
+def _ids(hits: Iterable[SearchHit] | Iterable[object]) -> list[str]:
+    return [h.product_id for h in hits]  # type: ignore[attr-defined]
+
+
+def test_new_shopper_gets_the_unpersonalised_order(backend: LocalSearch) -> None:
     engine = _engine()
-    backend = LocalSearch(dense=False)
-    backend.index(PRODUCTS)
-    plain = [h.product_id for h in backend.search("milk", k=3)]
-    assert [h.product_id for h in engine.search("stranger", "milk", k=3, backend=backend)] == plain
+    plain = backend.search("milk", k=200)
+    expected = _ids(popularity_prior_order(plain, engine.population.item_lines))
+    for stranger in ("stranger", "another-stranger"):
+        assert _ids(personalized_search(engine, backend, stranger, "milk", k=3)) == expected[:3]
+    raw = personalized_search(engine, backend, "stranger", "milk", k=3, prior="none")
+    assert _ids(raw) == _ids(plain)[:3]
+    assert expected[0] == "3"  # everybody's whole milk outranks the equally relevant others
+    first = personalized_search(engine, backend, "stranger", "milk", k=1)[0]
+    assert first.reasons == ["matches 'milk'; bought 90 times by all shoppers"]
 
 
-def test_shoppers_own_milk_comes_first_with_reason() -> None:
-    hits = _engine().search("ann", "milk", k=3)
+def test_popularity_prior_orders_equal_matches_by_purchases() -> None:
+    hits = [SearchHit(product_id=p, score=s, retriever="bm25")
+            for p, s in (("a", 2.0), ("b", 2.0), ("c", 0.2), ("d", 0.0))]  # fmt: skip
+    assert _ids(popularity_prior_order(hits, {"b": 10.0, "c": 5.0})) == ["b", "a", "c", "d"]
+    assert _ids(popularity_prior_order(hits, {"c": 20.0}))[0] == "c"  # 10x weaker, 20 buys
+    assert _ids(popularity_prior_order(hits, {})) == ["a", "b", "c", "d"]
+    assert popularity_prior_order([], {}) == []
+
+
+def test_shoppers_own_milk_comes_first_with_reason(backend: LocalSearch) -> None:
+    hits = personalized_search(_engine(), backend, "ann", "milk", k=3)
     assert hits[0].product_id == "5"
-    assert hits[0].reasons[0] == "you bought it 5 times"
-    assert hits[0].retriever == "bm25"
+    assert hits[0].reasons[0] == "you bought it 10 times"
+    assert hits[0].retriever == "bm25" and hits[0].retrieval_rank >= 0
 
 
-def test_declared_avoidance_is_a_hard_filter() -> None:
+def test_inferred_avoidance_demotes_with_a_named_reason(backend: LocalSearch) -> None:
     engine = _engine()
-    engine.declare_avoidance("ann", "tag:vegan", at=T0)
-    ids = [h.product_id for h in engine.search("ann", "milk", k=10)]
-    assert "4" not in ids and ids
-    assert all("hiding what you avoid" in r for h in engine.search("ann", "milk") for r in
-               h.reasons[-1:])  # fmt: skip
+    assert "tag:vegan" in {a.attribute for a in engine.dietary_profile("ann").avoided}
+    hits = personalized_search(engine, backend, "ann", "milk", k=10)
+    assert _ids(hits)[-1] == "4"  # still shown (it is only inferred), but last
+    assert "shown lower: you seem to avoid vegan (tag) (P = 1.00)" in hits[-1].reasons
+    assert "conflicts with what you avoid" not in hits[-1].reasons
+    others = personalized_search(engine, backend, "s1", "milk", k=10)
+    assert "4" in _ids(others)[:2]  # the other shoppers buy it
+
+
+def test_declared_avoidance_is_a_hard_filter_whatever_the_backend(backend: LocalSearch) -> None:
+    engine = _engine()
+    engine.declare_avoidance("s1", "tag:vegan", at=T0 + timedelta(weeks=5))
+    for candidate in (backend, FilterIgnoringBackend(backend)):
+        hits = personalized_search(engine, candidate, "s1", "milk", k=10)
+        assert hits and "4" not in _ids(hits)
+        assert all(h.reasons[-1] == "hiding what you avoid: vegan (tag)" for h in hits)
+
+
+def test_caller_filters_apply(backend: LocalSearch) -> None:
+    hits = personalized_search(_engine(), backend, "ann", "milk", k=10,
+                               filters=SearchFilters(max_price=2.0))  # fmt: skip
+    assert set(_ids(hits)) <= {"3", "5"}
+
+
+def test_arguments_are_checked(backend: LocalSearch) -> None:
+    engine = _engine()
+    assert personalized_search(engine, backend, "ann", "milk", k=0) == []
+    with pytest.raises(ValidationError):
+        personalized_search(engine, backend, "ann", "milk", k=-1)
+    with pytest.raises(ValidationError):
+        personalized_search(engine, backend, "ann", "milk", pool=0)
+    with pytest.raises(ValidationError):
+        personalized_search(engine, backend, "ann", "milk", prior="random")  # type: ignore[arg-type]
+
+
+def test_engine_search_uses_personalized_search(backend: LocalSearch) -> None:
+    engine = _engine()
+    direct = personalized_search(engine, backend, "ann", "milk", k=3)
+    assert engine.search("ann", "milk", k=3, backend=backend) == direct
+
+
+ENGINE = _engine()
+ENGINE.declare_avoidance("s2", "department:bakery", at=T0 + timedelta(weeks=5))
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    user=st.sampled_from(["ann", "s1", "s2", "stranger"]),
+    query=st.sampled_from(["milk", "bread", "banana", "fruit", "organic", "yogurt", "zzz"]),
+    k=st.integers(0, 12),
+    pool=st.integers(1, 12),
+)
+def test_personalised_hits_are_a_subset_of_the_pool(
+    backend: LocalSearch, user: str, query: str, k: int, pool: int
+) -> None:
+    hits = personalized_search(ENGINE, backend, user, query, k=k, pool=pool)
+    # s2's declared avoidance is applied at retrieval, so compare with the same filtered pool
+    excluded = SearchFilters(exclude_attributes=("department:bakery",)) if user == "s2" else None
+    retrieved = _ids(backend.search(query, k=max(pool, k), filters=excluded))
+    assert len(hits) <= k and len(set(_ids(hits))) == len(hits)
+    assert set(_ids(hits)) <= set(retrieved)
+    assert all(h.reasons for h in hits)
+    if user == "s2":
+        assert not {"2", "6"} & set(_ids(hits))

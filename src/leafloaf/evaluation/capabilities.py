@@ -7,7 +7,6 @@ protocol in words under ``"protocol"``) and never tunes anything on the test bas
 from __future__ import annotations
 
 import random
-import re
 from collections import Counter, defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -295,16 +294,6 @@ def _category_pools(engine: Any) -> tuple[dict[str, float], dict[str, list[str]]
     return popularity, by_category
 
 
-def _informative_word(name: str, document_frequency: Mapping[str, int]) -> str | None:
-    words = [w for w in re.findall(r"[a-z]{3,}", name.lower()) if w in document_frequency]
-    return min(words, key=lambda w: (document_frequency[w], w)) if words else None
-
-
-def _mrr_ndcg(ranked: Sequence[str], target: str) -> tuple[float, float]:
-    rank = _rank_of(ranked, target)
-    return (1.0 / rank if rank else 0.0), ndcg_at_k(ranked, {target}, 10)
-
-
 def evaluate_search_ranking(
     data: BasketData, users: int | None = None, seed: int = 0, show: bool = True
 ) -> dict[str, Any]:
@@ -329,44 +318,19 @@ def evaluate_search_ranking(
         "category-personalised": {"ndcg@10": float(np.mean(ours))},
         "category-popularity": {"ndcg@10": float(np.mean(base))},
     }
-    from leafloaf.search.local import LocalSearch
+    try:  # the typed-query protocol is shared with `leafloaf.search.evaluate`
+        from leafloaf.search.evaluate import evaluate_search_queries
 
-    try:
-        backend: LocalSearch | None = LocalSearch(dense=False)
+        queries = evaluate_search_queries(data, None, seed, show)
     except MissingExtraError:  # without leafloaf[search] only the category protocol runs
-        backend = None
-    if backend is not None:
-        backend.index(engine.catalog)
-        frequency: Counter[str] = Counter()
-        for product in engine.catalog:
-            frequency.update(set(re.findall(r"[a-z]{3,}", product.name.lower())))
-        rng = random.Random(seed)
-        scores: dict[str, list[tuple[float, float]]] = defaultdict(list)
-        for user in _iter(list(splits), "search queries", show):
-            items = list(splits[user].test.items)
-            for target in rng.sample(items, min(5, len(items))):
-                aisle = engine.catalog.get(target).aisle
-                word = _informative_word(engine.catalog.name(target), frequency)
-                for kind, query in (("aisle", aisle), ("word", word)):
-                    if not query:
-                        continue
-                    plain = [h.product_id for h in backend.search(query, k=200)]
-                    mine = [h.product_id for h in engine.search(user, query, 200, backend=backend)]
-                    scores[f"{kind}-query-unpersonalised"].append(_mrr_ndcg(plain, target))
-                    scores[f"{kind}-query-personalised"].append(_mrr_ndcg(mine, target))
-        for name, values in scores.items():
-            methods[name] = {
-                "mrr": float(np.mean([v[0] for v in values])),
-                "ndcg@10": float(np.mean([v[1] for v in values])),
-                "cases": len(values),
-            }
+        queries = {"methods": {}}
+    methods.update(queries["methods"])
     return {
         "capability": "search",
         "dataset": data.name,
         "protocol": "each test-basket item ranked among up to 200 products of its category "
-        "(popularity order = unpersonalised); and, for up to 5 items per user, LocalSearch "
-        "(BM25) queried with the item's aisle name and with its rarest name word, the "
-        "retrieved 200 re-ranked for the user vs. the retrieval order; NDCG@10 and MRR",
+        "(popularity order = unpersonalised); and, for typed queries, "
+        + queries.get("protocol", "skipped: needs leafloaf[search]"),
         "cases": len(ours),
         "methods": methods,
     }

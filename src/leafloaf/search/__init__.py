@@ -1,4 +1,14 @@
-"""Product search backends (embedded ``LocalSearch``, ``WeaviateSearch``) and personalisation."""
+"""Product search backends (embedded ``LocalSearch``, ``WeaviateSearch``) and personalisation.
+
+``LocalSearch``, ``WeaviateSearch`` and ``evaluate_search`` load on first use: they import
+optional libraries (``leafloaf[search]``, ``leafloaf[weaviate]``) or the evaluation harness.
+
+>>> from leafloaf.search import LocalSearch, personalized_search   # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 from leafloaf.search.base import (
     PersonalizedHit,
@@ -7,7 +17,12 @@ from leafloaf.search.base import (
     SearchHealth,
     SearchHit,
 )
-from leafloaf.search.personalized import personalized_search
+from leafloaf.search.personalized import personalized_search, popularity_prior_order
+
+if TYPE_CHECKING:
+    from leafloaf.search.evaluate import evaluate_search
+    from leafloaf.search.local import LocalSearch
+    from leafloaf.search.weaviate import WeaviateSearch
 
 __all__ = [
     "LocalSearch",
@@ -17,18 +32,24 @@ __all__ = [
     "SearchHealth",
     "SearchHit",
     "WeaviateSearch",
+    "evaluate_search",
     "personalized_search",
+    "popularity_prior_order",
 ]
+
+_LAZY = {
+    "LocalSearch": "leafloaf.search.local",
+    "WeaviateSearch": "leafloaf.search.weaviate",
+    "evaluate_search": "leafloaf.search.evaluate",
+}
 
 
 def __getattr__(name: str) -> object:
-    # backends import their optional libraries; load them only when asked for
-    if name == "LocalSearch":
-        from leafloaf.search.local import LocalSearch
+    # optional libraries, and the evaluation harness (which imports the engine, which
+    # imports this package), load only when asked for
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'leafloaf.search' has no attribute {name!r}")
+    import importlib
 
-        return LocalSearch
-    if name == "WeaviateSearch":
-        from leafloaf.search.weaviate import WeaviateSearch
-
-        return WeaviateSearch
-    raise AttributeError(name)
+    return getattr(importlib.import_module(module), name)

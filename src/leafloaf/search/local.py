@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
+import logging
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -16,9 +18,16 @@ from leafloaf.errors import MissingExtraError, ValidationError
 from leafloaf.models import Product
 from leafloaf.search.base import SearchBackend, SearchFilters, SearchHealth, SearchHit
 
-__all__ = ["LocalSearch", "WordLlamaEncoder", "relative_score_fusion"]
+__all__ = ["LocalSearch", "WordLlamaEncoder", "embeddings_available", "relative_score_fusion"]
 
 _WORD = re.compile(r"(?u)\b\w\w+\b")
+"""bm25s's own token pattern: queries must be cut exactly like the documents."""
+
+_FORMAT = 2
+"""Version of the folder layout written by :meth:`LocalSearch.save`."""
+
+_MIN_TYPO_LENGTH = 4
+"""Shorter unknown words are left alone: at 3 letters one edit is a different word."""
 
 
 def _require(module: str, extra: str, package: str) -> Any:
@@ -28,12 +37,32 @@ def _require(module: str, extra: str, package: str) -> Any:
         raise MissingExtraError(extra, package) from None
 
 
+def embeddings_available() -> bool:
+    """True when ``leafloaf[embeddings]`` (the WordLlama package) is installed."""
+    return importlib.util.find_spec("wordllama") is not None
+
+
+def _import_wordllama() -> Any:
+    # wordllama calls logging.basicConfig(level=INFO) on import, which would configure the
+    # host application's root logger; basicConfig does nothing while a handler is present
+    root = logging.getLogger()
+    guard = None if root.handlers else logging.NullHandler()
+    if guard is not None:
+        root.addHandler(guard)
+    try:
+        return _require("wordllama", "embeddings", "wordllama")
+    finally:
+        if guard is not None:
+            root.removeHandler(guard)
+
+
 def relative_score_fusion(
-    lexical: dict[int, float], dense: dict[int, float], alpha: float
+    lexical: Mapping[int, float], dense: Mapping[int, float], alpha: float
 ) -> dict[int, float]:
     """Weaviate's relative-score fusion: min-max normalise each list, then blend.
 
-    ``alpha = 1`` is pure vector search, ``0`` pure keyword search.
+    ``alpha = 1`` is pure vector search, ``0`` pure keyword search; a document missing
+    from one list gets 0 from it.
 
     >>> relative_score_fusion({0: 2.0, 1: 1.0}, {1: 0.9, 2: 0.1}, 0.5)
     {0: 0.5, 1: 0.5, 2: 0.0}
@@ -55,17 +84,22 @@ def relative_score_fusion(
 class WordLlamaEncoder:
     """Sentence embeddings from WordLlama's bundled weights (``leafloaf[embeddings]``).
 
-    The 256-d ``l2_supercat`` model ships inside the ``wordllama`` wheel, so nothing is
-    downloaded at run time; vectors are L2-normalised for cosine similarity.
+    The 256-d ``l2_supercat`` model (16 MB of weights) ships inside the ``wordllama``
+    wheel, so nothing is downloaded at run time; vectors are L2-normalised for cosine
+    similarity.
+
+    >>> WordLlamaEncoder().encode(["oat milk"]).shape       # doctest: +SKIP
+    (1, 256)
     """
 
+    dim: ClassVar[int] = 256
+
     def __init__(self) -> None:
-        wordllama = _require("wordllama", "embeddings", "wordllama")
+        wordllama = _import_wordllama()
         # the wheel keeps the tokenizer under wordllama/tokenizers/, which its loader only
         # finds through the cache path: point the cache at the package itself, no downloads
         root = Path(wordllama.__file__).parent
         self._model = wordllama.WordLlama.load(cache_dir=root, disable_download=True)
-        self.dim = 256
 
     def encode(self, texts: Sequence[str]) -> NDArray[np.float32]:
         """Unit vectors, one row per text."""
@@ -80,84 +114,173 @@ class WordLlamaEncoder:
 class LocalSearch(SearchBackend):
     """Hybrid search in this process: BM25 (bm25s, English stemming) + dense vectors.
 
+    * text: name, brand, category path and tags of each product;
     * plural/singular: Snowball stemming on documents and queries (``"bananas"`` finds
       ``"Banana"``);
-    * typos: a query word the index has never seen is replaced by the closest indexed word
-      (rapidfuzz ratio ≥ ``typo_cutoff``);
-    * hybrid: with ``dense=True`` (``leafloaf[embeddings]``) lexical and vector results are
-      fused by relative scores with weight ``alpha`` (1 = vector only, 0 = BM25 only);
-    * filters: categories, attributes, price range, exclusions — always respected;
+    * typos: a query word (4+ letters, not a stopword) the index has never seen is
+      replaced by the closest indexed word (rapidfuzz ratio ≥ ``typo_cutoff``), so
+      ``"yoghurt"`` finds Yogurt and ``"strawbery"`` Strawberries; such hits say
+      ``retriever="fuzzy"``;
+    * hybrid: with ``dense`` (default: when ``leafloaf[embeddings]`` is installed) lexical
+      and vector results are fused by relative scores with weight ``alpha`` (1 = vector
+      only, 0 = BM25 only); a hit says whether BM25, the vectors or both found it;
+    * filters: categories, attributes, price range, exclusions — always respected, as
+      boolean masks over the index (no per-product Python loop);
     * ``save(folder)`` / ``LocalSearch.load(folder)`` persist the index.
 
-    >>> search = LocalSearch(dense=False)                      # doctest: +SKIP
-    >>> search.index(catalog)                                  # doctest: +SKIP
-    >>> search.search("bananas", k=5)                          # doctest: +SKIP
+    >>> search = LocalSearch(dense=False)
+    >>> search.index([Product(product_id="1", name="Organic Bananas")])
+    1
+    >>> [(h.product_id, h.retriever) for h in search.search("banana")]
+    [('1', 'bm25')]
     """
 
     name: ClassVar[str] = "local"
 
-    def __init__(self, dense: bool = True, alpha: float = 0.5, typo_cutoff: float = 80.0) -> None:
+    def __init__(
+        self, dense: bool | None = None, alpha: float = 0.5, typo_cutoff: float = 80.0
+    ) -> None:
         if not 0.0 <= alpha <= 1.0:
             raise ValidationError("alpha", alpha, "must be between 0 and 1")
+        if not 0.0 < typo_cutoff <= 100.0:
+            raise ValidationError("typo_cutoff", typo_cutoff, "must be in (0, 100]")
         self._bm25s = _require("bm25s", "search", "bm25s")
         stemmer_module = _require("Stemmer", "search", "PyStemmer")
+        _require("rapidfuzz", "search", "rapidfuzz")
+        from bm25s.stopwords import STOPWORDS_EN
+
+        self._stopwords = frozenset(STOPWORDS_EN)
         self._stemmer = stemmer_module.Stemmer("english")
         self.alpha = alpha
         self.typo_cutoff = typo_cutoff
+        if dense is None:
+            dense = embeddings_available()
         self.encoder = WordLlamaEncoder() if dense else None
         self._products: dict[str, Product] = {}
         self._ids: list[str] = []
-        self._removed: set[int] = set()
+        self._row: dict[str, int] = {}
+        self._live: NDArray[np.bool_] = np.zeros(0, dtype=bool)
         self._retriever: Any = None
         self._vocab: list[str] = []
-        self._vectors: NDArray[np.float32] = np.zeros((0, 256), dtype=np.float32)
+        self._corrections: dict[str, str | None] = {}
+        self._vectors: NDArray[np.float32] = np.zeros((0, WordLlamaEncoder.dim), np.float32)
         self._catalog = Catalog()
+        self._by_attribute: dict[str, NDArray[np.int64]] = {}
+        self._prices: NDArray[np.float64] = np.zeros(0)
 
     # --- building -----------------------------------------------------------------------------
     @staticmethod
-    def _text(product: Product) -> str:
+    def document_text(product: Product) -> str:
+        """What BM25 indexes for a product: name, brand, category path, tags."""
         parts = [product.name, product.brand or "", *product.categories, *product.tags]
         return " ".join(p for p in parts if p)
 
     def index(self, products: Iterable[Product]) -> int:
+        """Add or replace products and rebuild the index; returns how many it holds.
+
+        Index a catalog in one call: each call rebuilds the BM25 matrix (under a second
+        for 50k products) and embeds only the products it has not embedded before.
+        """
+        live = {pid: self._products[pid] for pid in self._live_ids()}
+        old_vectors = (
+            {pid: self._vectors[self._row[pid]] for pid in live} if self._has_vectors else {}
+        )
+        changed: set[str] = set()
         for product in products:
-            self._products[product.product_id] = product
-        self._rebuild()
+            if live.get(product.product_id) != product:
+                changed.add(product.product_id)
+            live[product.product_id] = product
+        self._products = live
+        self._rebuild({pid: v for pid, v in old_vectors.items() if pid not in changed})
         return len(self)
 
-    def _rebuild(self) -> None:
+    @property
+    def _has_vectors(self) -> bool:
+        return self.encoder is not None and len(self._vectors) == len(self._ids)
+
+    def _live_ids(self) -> list[str]:
+        return [pid for pid, alive in zip(self._ids, self._live.tolist(), strict=True) if alive]
+
+    def _rebuild(self, known_vectors: Mapping[str, NDArray[np.float32]]) -> None:
         self._ids = list(self._products)
-        self._removed = set()
+        self._row = {pid: i for i, pid in enumerate(self._ids)}
+        self._live = np.ones(len(self._ids), dtype=bool)
         self._catalog = Catalog(self._products.values())
-        texts = [self._text(self._products[i]) for i in self._ids]
+        self._build_filters()
+        self._corrections = {}
+        if not self._ids:  # bm25s cannot index an empty corpus
+            self._retriever, self._vocab = None, []
+            self._vectors = np.zeros((0, WordLlamaEncoder.dim), np.float32)
+            return
+        texts = [self.document_text(self._products[pid]) for pid in self._ids]
         tokens = self._bm25s.tokenize(
             texts, stopwords="en", stemmer=self._stemmer.stemWords, show_progress=False
         )
         self._retriever = self._bm25s.BM25()
         self._retriever.index(tokens, show_progress=False)
-        self._vocab = list(self._retriever.vocab_dict)
+        self._vocab = [w for w in self._retriever.vocab_dict if len(w) >= _MIN_TYPO_LENGTH - 1]
         if self.encoder is not None:
-            self._vectors = self.encoder.encode([self._products[i].name for i in self._ids])
+            missing = [pid for pid in self._ids if pid not in known_vectors]
+            fresh = self.encoder.encode([self._embedding_text(pid) for pid in missing])
+            vectors = dict(known_vectors)
+            vectors.update(zip(missing, fresh, strict=True))
+            self._vectors = np.stack([vectors[pid] for pid in self._ids]) if self._ids else (
+                np.zeros((0, WordLlamaEncoder.dim), np.float32)
+            )  # fmt: skip
+
+    def _embedding_text(self, pid: str) -> str:
+        return self._products[pid].name
+
+    def _build_filters(self) -> None:
+        rows: dict[str, list[int]] = {}
+        for i, pid in enumerate(self._ids):
+            for attribute in self._catalog.attributes(pid):
+                rows.setdefault(attribute, []).append(i)
+        self._by_attribute = {a: np.asarray(r, dtype=np.int64) for a, r in rows.items()}
+        prices = [self._products[pid].price for pid in self._ids]
+        self._prices = np.asarray([np.nan if p is None else p for p in prices], dtype=np.float64)
 
     def remove(self, product_ids: Iterable[str]) -> int:
+        """Drop products from the index at once (no rebuild); returns how many were held."""
         gone = 0
-        index = {pid: i for i, pid in enumerate(self._ids)}
         for pid in product_ids:
-            i = index.get(pid)
-            if i is not None and i not in self._removed:
-                self._removed.add(i)
-                self._products.pop(pid, None)
+            i = self._row.get(pid)
+            if i is not None and self._live[i]:
+                self._live[i] = False
                 gone += 1
         return gone
 
     def __len__(self) -> int:
-        return len(self._ids) - len(self._removed)
+        return int(self._live.sum())
+
+    def __contains__(self, product_id: object) -> bool:
+        i = self._row.get(product_id) if isinstance(product_id, str) else None
+        return i is not None and bool(self._live[i])
+
+    def attributes(self, product_id: str) -> tuple[str, ...]:
+        """The attribute keys filters see for an indexed product."""
+        return self._catalog.attributes(product_id)
 
     # --- querying -----------------------------------------------------------------------------
+    def query_words(self, text: str) -> list[str]:
+        """``text`` cut, lower-cased, stopwords dropped and stemmed exactly as indexed.
+
+        >>> LocalSearch(dense=False).query_words("The Organic Bananas")
+        ['organic', 'banana']
+        """
+        words = [w for w in _WORD.findall(text.lower()) if w not in self._stopwords]
+        stems: list[str] = self._stemmer.stemWords(words)
+        return stems
+
     def query_terms(self, query: str) -> tuple[list[str], bool]:
-        """Stemmed query words known to the index, and whether a typo was corrected."""
-        words = [w for w in _WORD.findall(query.lower())]
-        stems = self._stemmer.stemWords(words)
+        """Stemmed query words known to the index, and whether a typo was corrected.
+
+        >>> search = LocalSearch(dense=False)
+        >>> _ = search.index([Product(product_id="7", name="Greek Yogurt")])
+        >>> search.query_terms("the yoghurts")
+        (['yogurt'], True)
+        """
+        stems = self.query_words(query)
         vocab = self._retriever.vocab_dict if self._retriever is not None else {}
         known: list[str] = []
         corrected = False
@@ -165,24 +288,50 @@ class LocalSearch(SearchBackend):
             if stem in vocab:
                 known.append(stem)
                 continue
-            from rapidfuzz import fuzz, process
-
-            match = process.extractOne(stem, self._vocab, scorer=fuzz.ratio,
-                                       score_cutoff=self.typo_cutoff)  # fmt: skip
-            if match is not None:
-                known.append(match[0])
+            fixed = self._correct(stem)
+            if fixed is not None:
+                known.append(fixed)
                 corrected = True
-        return known, corrected
+        return list(dict.fromkeys(known)), corrected
 
-    def _mask(self, filters: SearchFilters | None) -> NDArray[np.bool_]:
-        mask = np.ones(len(self._ids), dtype=bool)
-        if self._removed:
-            mask[list(self._removed)] = False
-        if filters is not None and not filters.empty:
-            for i, pid in enumerate(self._ids):
-                if mask[i]:
-                    product = self._products[pid]
-                    mask[i] = filters.allows(product, self._catalog.attributes(pid))
+    def _correct(self, stem: str) -> str | None:
+        if len(stem) < _MIN_TYPO_LENGTH or not self._vocab:
+            return None
+        if stem in self._corrections:
+            return self._corrections[stem]
+        from rapidfuzz import fuzz, process
+
+        match = process.extractOne(stem, self._vocab, scorer=fuzz.ratio,
+                                   score_cutoff=self.typo_cutoff)  # fmt: skip
+        fixed = None if match is None else str(match[0])
+        if len(self._corrections) < 10_000:  # bounded: queries are unbounded
+            self._corrections[stem] = fixed
+        return fixed
+
+    def mask(self, filters: SearchFilters | None) -> NDArray[np.bool_]:
+        """Boolean row mask of indexed, live products passing ``filters``."""
+        mask = self._live.copy()
+        if filters is None or filters.empty:
+            return mask
+        empty = np.zeros(0, dtype=np.int64)
+        if filters.categories:
+            anyof = np.zeros_like(mask)
+            for category in filters.categories:
+                anyof[self._by_attribute.get(category, empty)] = True
+            mask &= anyof
+        for attribute in filters.attributes:
+            allof = np.zeros_like(mask)
+            allof[self._by_attribute.get(attribute, empty)] = True
+            mask &= allof
+        for attribute in filters.exclude_attributes:
+            mask[self._by_attribute.get(attribute, empty)] = False
+        if filters.min_price is not None or filters.max_price is not None:
+            prices = self._prices
+            with np.errstate(invalid="ignore"):  # NaN (no price) compares False: excluded
+                if filters.min_price is not None:
+                    mask &= prices >= filters.min_price
+                if filters.max_price is not None:
+                    mask &= prices <= filters.max_price
         return mask
 
     @staticmethod
@@ -197,29 +346,42 @@ class LocalSearch(SearchBackend):
     def search(
         self, query: str, k: int = 10, filters: SearchFilters | None = None
     ) -> list[SearchHit]:
+        """The best ``k`` products for ``query`` that pass ``filters``, best first.
+
+        Ties break by index order, so results are deterministic.
+        """
         if k <= 0 or not self._ids or not query.strip():
             return []
-        mask = self._mask(filters)
+        mask = self.mask(filters)
+        if not mask.any():
+            return []
         terms, corrected = self.query_terms(query)
-        pool = max(k * 5, 100)
+        use_dense = self.encoder is not None and self.alpha > 0
+        pool = max(k, 100) if use_dense else k
         lexical: dict[int, float] = {}
-        if terms:
+        if terms and self.alpha < 1:
             lexical = self._top(np.asarray(self._retriever.get_scores(terms)), mask, pool)
         dense: dict[int, float] = {}
-        if self.encoder is not None and self.alpha > 0:
+        if use_dense:
+            assert self.encoder is not None
             vector = self.encoder.encode([query])[0]
             sims = (self._vectors @ vector).astype(np.float64)
             dense = self._top(sims + 1.0, mask, pool)  # shift: cosine can be negative
-        if self.encoder is None or self.alpha == 0:
-            fused, kind = lexical, "fuzzy" if corrected else "bm25"
-        elif not lexical or self.alpha == 1:
-            fused, kind = dense, "vector"
-        else:
-            fused, kind = relative_score_fusion(lexical, dense, self.alpha), "hybrid"
+        fused = relative_score_fusion(lexical, dense, self.alpha) if dense else lexical
         ranked = sorted(fused.items(), key=lambda kv: (-kv[1], kv[0]))[:k]
-        return [SearchHit(product_id=self._ids[i], score=s, retriever=kind) for i, s in ranked]
+        word_kind = "fuzzy" if corrected else "bm25"
+        hits = []
+        for i, score in ranked:
+            kind = word_kind if i in lexical else "vector"
+            if i in lexical and i in dense:
+                kind = "hybrid"
+            # trusted values built here: skip validation, it is a third of the query time
+            hits.append(SearchHit.model_construct(product_id=self._ids[i], score=score,
+                                                  retriever=kind))  # fmt: skip
+        return hits
 
     def health(self) -> SearchHealth:
+        """``ok`` once built; ``mode`` is ``"hybrid"`` with vectors, else ``"bm25"``."""
         mode = "hybrid" if self.encoder is not None else "bm25"
         return SearchHealth(
             backend=self.name, ok=self._retriever is not None or not self._ids, mode=mode,
@@ -228,15 +390,19 @@ class LocalSearch(SearchBackend):
 
     # --- persistence --------------------------------------------------------------------------
     def save(self, folder: str | Path) -> Path:
-        """Write the index (BM25 matrices, products, vectors) to ``folder``."""
+        """Write the index (BM25 matrices, products, vectors) to ``folder``.
+
+        Removed products are dropped for good first (one rebuild, no re-embedding).
+        """
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
-        live = [pid for i, pid in enumerate(self._ids) if i not in self._removed]
-        if len(live) != len(self._ids):
-            self._products = {pid: self._products[pid] for pid in live}
-            self._rebuild()
+        if not self._live.all():
+            self.index([])
+        if self._retriever is None:
+            raise ValidationError("index", 0, "is empty: index products before saving")
         self._retriever.save(str(folder / "bm25"), show_progress=False)
         meta = {
+            "format": _FORMAT,
             "alpha": self.alpha,
             "typo_cutoff": self.typo_cutoff,
             "dense": self.encoder is not None,
@@ -251,16 +417,25 @@ class LocalSearch(SearchBackend):
     def load(cls, folder: str | Path) -> LocalSearch:
         """Reopen an index written by :meth:`save` (no re-indexing, no re-embedding)."""
         folder = Path(folder)
-        meta = json.loads((folder / "products.json").read_text())
-        search = cls(
-            dense=bool(meta["dense"]), alpha=meta["alpha"], typo_cutoff=meta["typo_cutoff"]
-        )
+        path = folder / "products.json"
+        if not path.is_file():
+            raise ValidationError("folder", str(folder), "holds no saved LocalSearch index")
+        meta = json.loads(path.read_text())
+        if meta.get("format") != _FORMAT:
+            raise ValidationError("folder", str(folder), "was written by another LeafLoaf "
+                                  "version: index the catalog again")  # fmt: skip
+        search = cls(dense=bool(meta["dense"]), alpha=meta["alpha"],
+                     typo_cutoff=meta["typo_cutoff"])  # fmt: skip
         products = [Product(**p) for p in meta["products"]]
         search._products = {p.product_id: p for p in products}
         search._ids = [p.product_id for p in products]
+        search._row = {pid: i for i, pid in enumerate(search._ids)}
+        search._live = np.ones(len(search._ids), dtype=bool)
         search._catalog = Catalog(products)
+        search._build_filters()
         search._retriever = search._bm25s.BM25.load(str(folder / "bm25"), show_progress=False)
-        search._vocab = list(search._retriever.vocab_dict)
+        search._vocab = [w for w in search._retriever.vocab_dict
+                         if len(w) >= _MIN_TYPO_LENGTH - 1]  # fmt: skip
         if search.encoder is not None:
             search._vectors = np.load(folder / "vectors.npy")
         return search

@@ -2,15 +2,51 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import math
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Literal
+
+import numpy as np
 
 from leafloaf.catalog import attribute_label
-from leafloaf.search.base import PersonalizedHit, SearchBackend, SearchFilters
+from leafloaf.errors import ValidationError
+from leafloaf.search.base import PersonalizedHit, SearchBackend, SearchFilters, SearchHit
 
 if TYPE_CHECKING:
     from leafloaf.engine import GraphitiPersonalizationEngine
 
-__all__ = ["personalized_search"]
+__all__ = ["personalized_search", "popularity_prior_order"]
+
+Prior = Literal["popularity", "none"]
+
+_GENERIC_DIET_REASON = "conflicts with what you avoid"
+"""The re-ranker's own wording; replaced by one that names the attribute."""
+
+
+def popularity_prior_order(
+    hits: Sequence[SearchHit], item_lines: Mapping[str, float]
+) -> list[SearchHit]:
+    """Retrieved hits in the order a shopper with no history sees: relevance × popularity.
+
+    Sorts by ``log(score / best score) + log(1 + purchases)``, i.e. the retrieval score
+    as a likelihood times the population's purchase count as a prior, so among equally
+    relevant products (every yogurt for "yogurt") the ones people buy come first, and a
+    weak match needs many more purchases to pass a strong one. No weight to tune.
+
+    >>> hits = [SearchHit(product_id=p, score=s, retriever="bm25")
+    ...         for p, s in (("rare", 2.0), ("popular", 2.0), ("weak", 0.5))]
+    >>> [h.product_id for h in popularity_prior_order(hits, {"popular": 50, "weak": 50})]
+    ['popular', 'weak', 'rare']
+    """
+    top = max((h.score for h in hits), default=0.0)
+    if not top > 0 or not math.isfinite(top):
+        return list(hits)
+    n = len(hits)
+    scores = np.fromiter((h.score for h in hits), dtype=np.float64, count=n)
+    bought = np.fromiter((item_lines.get(h.product_id, 0.0) for h in hits), np.float64, n)
+    relevance = np.clip(np.nan_to_num(scores / top, nan=0.0), 1e-3, 1.0)
+    key = np.log(relevance) + np.log1p(bought)
+    return [hits[i] for i in np.argsort(-key, kind="stable").tolist()]  # ties: retrieval order
 
 
 def personalized_search(
@@ -21,35 +57,78 @@ def personalized_search(
     k: int = 10,
     filters: SearchFilters | None = None,
     pool: int = 200,
+    prior: Prior = "popularity",
 ) -> list[PersonalizedHit]:
-    """The shopper's best ``k`` products for ``query``.
+    """The shopper's best ``k`` products for ``query``, with the reasons for each.
 
-    Declared dietary avoidances are hard filters (the backend never returns them); inferred
-    ones demote with a reason. A shopper with no history gets the backend's order.
+    1. ``backend`` retrieves the best ``pool`` products for the query (with ``filters``,
+       plus the shopper's *declared* avoidances as exclusions);
+    2. with ``prior="popularity"`` they are put in the order every shopper without
+       history sees (:func:`popularity_prior_order`: retrieval score × population
+       purchases); ``prior="none"`` keeps the backend's order;
+    3. ``engine.rerank`` re-orders them by what it learned about the shopper (repeat
+       purchases, brand/category affinity as lift over the population, price position),
+       with that order as its position prior;
+    4. declared avoidances are a hard filter (checked again against the engine's catalog,
+       whatever the backend did); *inferred* ones are demoted by the re-ranker and the hit
+       says so. A shopper with no history gets the order of step 2.
+
+    >>> hits = personalized_search(engine, backend, "ann", "milk", k=5)  # doctest: +SKIP
+    >>> hits[0].name, hits[0].reasons                                     # doctest: +SKIP
+    ('Oat Milk', ['you bought it 6 times'])
     """
-    diet = engine.dietary_profile(user_id)
-    declared = tuple(a.attribute for a in diet.avoided if a.source == "declared")
-    inferred = {a.attribute for a in diet.avoided if a.source == "inferred"}
+    if k < 0:
+        raise ValidationError("k", k, "must be >= 0")
+    if pool < 1:
+        raise ValidationError("pool", pool, "must be >= 1")
+    if prior not in ("popularity", "none"):
+        raise ValidationError("prior", prior, 'must be "popularity" or "none"')
+    if k == 0 or not query.strip():
+        return []
+    # the compiled scoring model holds the same avoidances rerank uses (declared ones with
+    # their user statement, inferred ones with P(avoid)); it is cached and rebuilt when the
+    # shopper's statistics change, so this costs nothing per query
+    model = engine._user_model(user_id)
+    declared = tuple(sorted(a for a, avoids in model.declared.items() if avoids))
+    inferred = {a: p for a, p in model.avoid.items() if a not in model.declared}
     base = filters or SearchFilters()
     if declared:
-        base = base.model_copy(update={"exclude_attributes": (*base.exclude_attributes, *declared)})
+        excluded = (*base.exclude_attributes, *declared)
+        base = base.model_copy(update={"exclude_attributes": tuple(dict.fromkeys(excluded))})
     hits = backend.search(query, k=max(pool, k), filters=base)
-    if not hits:
+    catalog = engine.catalog
+    blocked = set(declared)
+    retrieved = {}
+    for rank, hit in enumerate(hits):
+        pid = hit.product_id
+        if pid in catalog and not (blocked and blocked.intersection(catalog.attributes(pid))):
+            retrieved[pid] = (rank, hit)
+    item_lines = engine.population.item_lines if prior == "popularity" else {}
+    if prior == "popularity" and retrieved:
+        ordered = popularity_prior_order([h for _, h in retrieved.values()], item_lines)
+        retrieved = {h.product_id: retrieved[h.product_id] for h in ordered}
+    if not retrieved:
         return []
-    retrieved = {h.product_id: (rank, h) for rank, h in enumerate(hits)}
-    known = [h.product_id for h in hits if h.product_id in engine.catalog]
-    ranking = engine.rerank(user_id, known, query=query)
+    ranking = engine.rerank(user_id, list(retrieved), query=query)
+    hiding = (
+        ["hiding what you avoid: " + ", ".join(attribute_label(a) for a in declared)]
+        if declared
+        else []
+    )
     out: list[PersonalizedHit] = []
     for scored in ranking[:k]:
         rank, hit = retrieved[scored.product_id]
         reasons = list(scored.reasons)
-        clash = inferred.intersection(engine.catalog.attributes(scored.product_id))
-        for attribute in sorted(clash):
-            reasons.append(f"shown lower: you seem to avoid {attribute_label(attribute)}")
-        if declared:
-            reasons.append(
-                "hiding what you avoid: " + ", ".join(attribute_label(a) for a in declared)
-            )
+        bought = item_lines.get(scored.product_id, 0.0)
+        if prior == "popularity" and bought and reasons == [f"original position for {query!r}"]:
+            reasons = [f"matches {query!r}; bought {bought:.0f} times by all shoppers"]
+        clash = sorted(a for a in catalog.attributes(scored.product_id) if a in inferred)
+        if clash:
+            reasons = [r for r in reasons if r != _GENERIC_DIET_REASON]
+            reasons += [
+                f"shown lower: you seem to avoid {attribute_label(a)} (P = {inferred[a]:.2f})"
+                for a in clash
+            ]
         out.append(
             PersonalizedHit(
                 product_id=scored.product_id,
@@ -57,7 +136,7 @@ def personalized_search(
                 score=scored.score,
                 retrieval_rank=rank,
                 retriever=hit.retriever,
-                reasons=reasons,
+                reasons=reasons + hiding,
             )
         )
     return out
