@@ -247,11 +247,9 @@ class GraphitiPersonalizationEngine:
         """
         if not user_id or not user_id.strip():
             raise ValidationError("user_id", user_id, "must not be empty or blank")
-        if attribute not in set(self.catalog.all_attributes()):
+        if self.catalog.count_with(attribute) == 0:
             raise ValidationError("attribute", attribute, "is not an attribute of any product")
-        when = at or self.clock()
-        if when.tzinfo is None:
-            raise ValidationError("at", when, "must be timezone-aware")
+        when = self._moment(at)
         batch = DeltaBatch(self._decay_rate)
         batch.declare(user_id, attribute, avoid, when.timestamp() / SECONDS_PER_DAY)
         with self._lock:
@@ -314,6 +312,13 @@ class GraphitiPersonalizationEngine:
             self._models[user_id] = model
         return model
 
+    def _moment(self, at: datetime | None) -> datetime:
+        """``at`` checked for a timezone, or the engine clock's now."""
+        when = at or self.clock()
+        if when.tzinfo is None:
+            raise ValidationError("at", when, "must be timezone-aware")
+        return when
+
     def _now_day(self) -> float:
         return self.clock().timestamp() / SECONDS_PER_DAY
 
@@ -331,9 +336,7 @@ class GraphitiPersonalizationEngine:
         Blends the usual order, restock timing and similar shoppers' baskets; see
         ``docs/concepts.md``. ``at`` defaults to now.
         """
-        when = at or self.clock()
-        if when.tzinfo is None:
-            raise ValidationError("at", when, "must be timezone-aware")
+        when = self._moment(at)
         scores = next_basket_scores(
             self._user_stats(user_id),
             self.population,
@@ -363,9 +366,7 @@ class GraphitiPersonalizationEngine:
         self, user_id: str, at: datetime | None = None, k: int | None = None
     ) -> ReorderPrediction:
         """Probability each product is needed in an order at ``at`` (default: now)."""
-        when = at or self.clock()
-        if when.tzinfo is None:
-            raise ValidationError("at", when, "must be timezone-aware")
+        when = self._moment(at)
         items = reorder_items(
             self._user_stats(user_id),
             self.population,

@@ -14,6 +14,7 @@ from leafloaf.evaluation.baselines import TIFUKNN, GTopFreq, PTopFreq, TIFUParam
 from leafloaf.evaluation.data import Basket, BasketData
 from leafloaf.evaluation.metrics import score_rankings
 from leafloaf.evaluation.split import UserSplit, leave_last_out
+from leafloaf.learning.nextbasket import blend
 from leafloaf.learning.reorder import reorder_probabilities
 from leafloaf.learning.usual import usual_scores
 from leafloaf.models import Event, EventType
@@ -133,13 +134,9 @@ def _leafloaf_components(
 def _blend(
     parts: Mapping[str, Any], neighbours: int, timing: float, personal: float
 ) -> dict[str, float]:
-    usual, due, near = parts["usual"], parts["timing"], parts[f"near{neighbours}"]
-    alpha = personal if near else 1.0
-    return {
-        p: alpha * ((1 - timing) * usual.get(p, 0.0) + timing * due.get(p, 0.0))
-        + (1 - alpha) * near.get(p, 0.0)
-        for p in set(usual) | set(near)
-    }
+    """The engine's own blend over precomputed parts (tuning reuses one fit per half-life)."""
+    mixed = blend(parts["usual"], parts["timing"], parts[f"near{neighbours}"], timing, personal)
+    return {p: v[0] for p, v in mixed.items()}
 
 
 def evaluate_next_basket(
