@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -12,13 +13,14 @@ from hypothesis import strategies as st
 
 from leafloaf import (
     Catalog,
+    EngineConfig,
     Event,
     GraphitiPersonalizationEngine,
     InMemoryStore,
     Product,
     StoreUnavailableError,
 )
-from leafloaf.stores.base import RowDelta
+from leafloaf.stores.base import RowDelta, StoreSnapshot
 
 T0 = datetime(2026, 1, 5, 9, tzinfo=UTC)
 CATALOG = Catalog(
@@ -176,21 +178,47 @@ class FlakyStore(InMemoryStore):
             raise StoreUnavailableError("store offline")
         return super().event_count()
 
+    def snapshot(self) -> StoreSnapshot:
+        if self.down:
+            raise StoreUnavailableError("store offline")
+        return super().snapshot()
 
-def test_store_fault_buffers_and_replays_without_loss_or_double_count() -> None:
+
+def test_store_fault_without_outbox_refuses_at_the_call_and_keeps_nothing_in_ram() -> None:
     history = _history()
     store = FlakyStore()
-    engine = GraphitiPersonalizationEngine(CATALOG, store=store)
+    engine = GraphitiPersonalizationEngine(CATALOG, store=store, config=EngineConfig(batch_size=5))
+    engine.record_many(history[:10])
+    store.down = True
+    with pytest.raises(StoreUnavailableError) as caught:
+        engine.record_many(history[10:])
+    assert caught.value.report.accepted == 0
+    with pytest.raises(StoreUnavailableError):
+        engine.record(history[12])
+    assert engine.pending == 0
+    assert {e.event_id for e in store.events()} == {e.event_id for e in history[:10]}
+    store.down = False
+    report = engine.record_many(history)  # the host retries: ids make it exactly once
+    assert report.accepted == len(history) and report.duplicates == 10
+    _assert_same_state(_engine(history), engine)
+
+
+def test_store_fault_with_outbox_defers_durably_and_replays_in_order(tmp_path: Path) -> None:
+    history = _history()
+    store = FlakyStore()
+    engine = GraphitiPersonalizationEngine(CATALOG, store=store, outbox=tmp_path / "outbox.db")
     engine.record_many(history[:10])
     store.down = True
     report = engine.record_many(history[10:] + history[:3])
     assert report.accepted == len(history) - 10 + 3
     assert report.buffered == report.accepted and engine.pending == report.accepted
     assert engine.flush() == report.accepted  # still down: nothing lost, nothing applied
+    engine.close()  # the outbox is a file: a new engine on the same outbox replays it
     store.down = False
-    assert engine.flush() == 0
-    reference = _engine(history)
-    _assert_same_state(reference, engine)
+    again = GraphitiPersonalizationEngine(CATALOG, store=store, outbox=tmp_path / "outbox.db")
+    assert again.pending == report.accepted
+    assert again.flush() == 0
+    _assert_same_state(_engine(history), again)
 
 
 def test_analytics_failure_never_costs_an_event() -> None:
@@ -211,7 +239,8 @@ def test_reads_keep_serving_while_the_store_is_down() -> None:
     engine.record_many(_history())
     before = engine.usual_order("ann").items
     store.down = True
-    engine.record_many(_history()[:2])  # buffered
+    with pytest.raises(StoreUnavailableError):
+        engine.record_many(_history()[:2])
     assert engine.usual_order("ann").items == before
     assert engine.rerank("ann", CATALOG.ids).product_ids
     fresh = GraphitiPersonalizationEngine(CATALOG, store=store)

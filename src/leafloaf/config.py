@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+import pydantic
 from pydantic import BaseModel, ConfigDict, Field
+
+from leafloaf.errors import ConfigError
 
 __all__ = ["EngineConfig"]
 
@@ -12,13 +17,26 @@ class EngineConfig(BaseModel):
 
     None of these is per product or per category; they are smoothing strengths, a recency
     half-life and credibility levels, and ``leafloaf evaluate`` tunes them on validation data.
-    Unknown keys are rejected, so a typo fails loudly.
+    Unknown keys are rejected, so a typo fails loudly, as a :class:`~leafloaf.ConfigError`
+    naming the key.
 
     >>> EngineConfig(half_life_days=60).half_life_days
     60.0
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+    def __init__(self, **data: Any) -> None:
+        try:
+            super().__init__(**data)
+        except pydantic.ValidationError as exc:
+            first = exc.errors()[0]
+            field = ".".join(str(part) for part in first["loc"]) or "config"
+            message = str(first["msg"]).removeprefix("Value error, ")
+            value = first.get("input")
+            if first["type"] == "extra_forbidden":
+                message = f"not a setting; the settings are {sorted(type(self).model_fields)}"
+            raise ConfigError(field, value, message) from None
 
     half_life_days: float = Field(default=90.0, gt=0)
     """Recency half-life of decayed purchase counts (usual order, re-ranking)."""
@@ -39,6 +57,12 @@ class EngineConfig(BaseModel):
     timing_weight: float = Field(default=0.25, ge=0, le=1)
     """Next basket: weight of restock timing vs. recency-weighted frequency."""
     refit_fraction: float = Field(default=0.05, gt=0)
-    """Population statistics refit lazily once the event log grew by this fraction."""
+    """The background refitter rebuilds population statistics once the log grew by this much."""
+    background_refit: bool = True
+    """Refit in a background thread (reads never wait); False refits only when you call ``fit``."""
     batch_size: int = Field(default=20_000, gt=0)
     """Events per store transaction in ``record_many``."""
+    cache_users: int = Field(default=10_000, ge=0)
+    """Shoppers whose parsed statistics stay cached in memory (least recently used go first)."""
+    outbox_capacity: int = Field(default=1_000_000, gt=0)
+    """Accepted events the durable outbox may hold while the store is down."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 import logging
 import math
+import os
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -16,12 +17,23 @@ import numpy as np
 from leafloaf.analytics.base import AnalyticsSink, NullSink
 from leafloaf.catalog import Catalog, attribute_label
 from leafloaf.config import EngineConfig
-from leafloaf.errors import StoreUnavailableError, UnknownProductError, ValidationError
+from leafloaf.errors import (
+    ConfigError,
+    LeafLoafError,
+    StoreUnavailableError,
+    UnknownProductError,
+    ValidationError,
+)
 from leafloaf.learning.budget import budget_profile
 from leafloaf.learning.dietary import posterior_avoid
 from leafloaf.learning.household import household_features
 from leafloaf.learning.nextbasket import next_basket_scores
-from leafloaf.learning.population import PopulationModel, fit_population
+from leafloaf.learning.population import (
+    PopulationModel,
+    Removal,
+    fit_population,
+    remove_shopper,
+)
 from leafloaf.learning.quantity import suggest_quantity
 from leafloaf.learning.ranking import UserModel, compile_user_model
 from leafloaf.learning.reorder import reorder_items
@@ -48,11 +60,15 @@ from leafloaf.models import (
     UserPreferences,
     UsualOrder,
 )
+from leafloaf.runtime.aio import AsyncEngine
+from leafloaf.runtime.cache import ProfileCache
+from leafloaf.runtime.ingest import Ingestor, coerce_event
+from leafloaf.runtime.outbox import Outbox
+from leafloaf.runtime.refit import Refitter
 from leafloaf.search.base import PersonalizedHit, SearchBackend, SearchFilters
 from leafloaf.search.personalized import personalized_search
 from leafloaf.stores import open_store
 from leafloaf.stores.base import StateStore
-from leafloaf.stores.memory import InMemoryStore
 
 __all__ = ["GraphitiPersonalizationEngine"]
 
@@ -106,8 +122,13 @@ class GraphitiPersonalizationEngine:
         memory: MemoryBackend | None = None,
         clock: Callable[[], datetime] | None = None,
         config: EngineConfig | None = None,
+        outbox: Outbox | str | os.PathLike[str] | None = None,
         **store_options: Any,
     ) -> None:
+        if not isinstance(catalog, Catalog):
+            raise ConfigError("catalog", type(catalog).__name__, "must be a leafloaf.Catalog")
+        if config is not None and not isinstance(config, EngineConfig):
+            raise ConfigError("config", config, "must be an EngineConfig (or None)")
         self.catalog = catalog
         self.store = open_store(store, **store_options)
         self.analytics = analytics or NullSink()
@@ -115,216 +136,256 @@ class GraphitiPersonalizationEngine:
         self.clock = clock or (lambda: datetime.now(UTC))
         self.config = config or EngineConfig()
         self._decay_rate = math.log(2) / self.config.half_life_days
-        self._lock = threading.RLock()
-        self._stats: dict[str, UserStats] = {}
-        self._models: dict[str, UserModel] = {}
-        self._population: PopulationModel | None = None
-        self._pending: list[Event] = []
+        self._write_lock = threading.RLock()
+        self._stats: ProfileCache[UserStats] = ProfileCache(self.config.cache_users)
+        self._models: ProfileCache[tuple[PopulationModel, UserModel]] = ProfileCache(
+            self.config.cache_users
+        )
+        if outbox is not None and not isinstance(outbox, Outbox):
+            outbox = Outbox(outbox, capacity=self.config.outbox_capacity)
+        self._ingest = Ingestor(
+            self.store, self._decay_rate, self._on_commit, outbox, self.config.batch_size
+        )
+        self._refitter: Refitter[PopulationModel, Removal] = Refitter(
+            self._fit_snapshot,
+            lambda model, removal: remove_shopper(model, removal, self.catalog),
+            background=self.config.background_refit,
+        )
+        try:
+            self._log_size = self.store.event_count()
+        except StoreUnavailableError:  # counted again at the next external change or forget
+            self._log_size = 0
         self._search: SearchBackend | None = None
+        self._aio: AsyncEngine | None = None
 
     # --- recording ----------------------------------------------------------------------------
     def record(self, event: EventInput) -> RecordReport:
-        """Validate and learn from one event; bad input raises :class:`ValidationError`.
+        """Validate, store and learn from one event.
 
-        Recording an ``event_id`` that was already recorded changes nothing.
+        Bad input raises :class:`ValidationError` naming the field. When neither the store nor
+        the outbox can keep the event, :class:`StoreUnavailableError` is raised and nothing was
+        accepted. Recording an ``event_id`` that was already recorded changes nothing.
         """
-        event = self._validate(event)
-        return self._ingest([event], RecordReport())
+        event = coerce_event(event, self.catalog)
+        report = RecordReport()
+        with self._write_lock:
+            self._ingest.write([event], [0], report)
+        return report
 
     def record_many(self, events: Iterable[EventInput]) -> RecordReport:
         """Learn from many events; invalid rows are reported, every valid row is kept.
+
+        Rows are committed in batches of ``config.batch_size``, each atomically. If the
+        iterable itself fails part-way, the rows it yielded before are stored and its error is
+        raised. If the store (and outbox) cannot take a batch, :class:`StoreUnavailableError`
+        is raised with ``.report`` saying what earlier batches got accepted.
 
         >>> report = engine.record_many(rows)          # doctest: +SKIP
         >>> report.accepted, [r.field for r in report.rejected]  # doctest: +SKIP
         (999, ['quantity'])
         """
+        if isinstance(events, str | bytes | Mapping | Event):
+            raise ValidationError(
+                "events", type(events).__name__, "must be an iterable of events or mappings"
+            )
         report = RecordReport()
         chunk: list[Event] = []
+        indices: list[int] = []
+        iterator = iter(events)
+        index = -1
         with _bulk_allocation():
-            self._record_into(events, report, chunk)
-        return report
-
-    def _record_into(
-        self, events: Iterable[EventInput], report: RecordReport, chunk: list[Event]
-    ) -> None:
-        for index, raw in enumerate(events):
-            try:
-                chunk.append(self._validate(raw))
-            except ValidationError as err:
-                report.rejected.append(
-                    Rejection(
-                        index=index,
-                        field=err.field,
-                        value=repr(err.value)[:200],
-                        message=err.message,
+            while True:
+                try:
+                    raw = next(iterator)
+                except StopIteration:
+                    break
+                except Exception as exc:
+                    self._write(chunk, indices, report)
+                    exc.add_note(
+                        f"leafloaf: the {report.accepted} events accepted before the input "
+                        "failed are stored"
                     )
-                )
-            if len(chunk) >= self.config.batch_size:
-                self._ingest(chunk, report)
-                chunk = []
-        if chunk:
-            self._ingest(chunk, report)
-
-    def _validate(self, raw: EventInput) -> Event:
-        if isinstance(raw, Event):
-            event = raw
-        elif isinstance(raw, Mapping):
-            event = Event(**raw)
-        else:
-            raise ValidationError("event", type(raw).__name__, "must be an Event or a mapping")
-        if event.product_id is not None and event.product_id not in self.catalog:
-            raise UnknownProductError(event.product_id)
-        return event
-
-    def _ingest(self, events: list[Event], report: RecordReport) -> RecordReport:
-        report.accepted += len(events)
-        with self._lock:
-            try:
-                self._replay_pending()
-                new = self._commit(events)
-            except Exception as exc:  # any store fault: keep the events, replay later
-                log.warning("state store failed (%s); buffering %d events", exc, len(events))
-                self._pending.extend(events)
-                report.buffered += len(events)
-                return report
-        report.duplicates += len(events) - len(new)
-        self._fan_out(new)
+                    raise
+                index += 1
+                try:
+                    chunk.append(coerce_event(raw, self.catalog))
+                    indices.append(index)
+                except ValidationError as err:
+                    report.rejected.append(
+                        Rejection(
+                            index=index,
+                            field=err.field,
+                            value=repr(err.value)[:200],
+                            message=err.message,
+                        )
+                    )
+                if len(chunk) >= self.config.batch_size:
+                    self._write(chunk, indices, report)
+                    chunk, indices = [], []
+            self._write(chunk, indices, report)
         return report
 
-    def _commit(self, events: Sequence[Event]) -> list[Event]:
-        with self.store.transaction():
-            fresh = self.store.append_events(events)
-            new = [e for e, is_new in zip(events, fresh, strict=True) if is_new]
-            batch = DeltaBatch(self._decay_rate)
-            batch.add_many(new)
-            if batch.updates:
-                self.store.apply(batch.updates)
-        for user in batch.updates:
-            self._stats.pop(user, None)
-            self._models.pop(user, None)
-        return new
+    def _write(self, chunk: list[Event], indices: list[int], report: RecordReport) -> None:
+        if chunk:
+            with self._write_lock:
+                self._ingest.write(chunk, indices, report)
 
-    def _replay_pending(self) -> None:
-        if self._pending:
-            pending, self._pending = self._pending, []
-            try:
-                new = self._commit(pending)
-            except Exception:
-                self._pending = pending + self._pending
-                raise
-            self._fan_out(new)
-
-    def _fan_out(self, new: list[Event]) -> None:
+    def _on_commit(self, new: list[Event]) -> None:
+        """After a commit (writer lock held): drop stale snapshots, fan out, maybe refit."""
         if not new:
             return
+        users = {e.user_id for e in new}
+        self._stats.invalidate(users)
+        self._models.invalidate(users)
+        self._log_size += len(new)
         for sink, call in ((self.analytics, "emit"), (self.memory, "remember")):
             try:
                 getattr(sink, call)(new)
             except Exception as exc:  # analytics and memory never cost an accepted event
                 log.warning("%s.%s failed: %s", type(sink).__name__, call, exc)
+        pop = self._refitter.current
+        if pop is not None and self._log_size - pop.events_at_fit > (
+            self.config.refit_fraction * max(pop.events_at_fit, 1)
+        ):
+            self._refitter.request()
 
     def flush(self) -> int:
-        """Replay events buffered during a store fault; returns how many are still pending."""
-        with self._lock:
-            try:
-                self._replay_pending()
-            except Exception as exc:
-                log.warning("state store still failing (%s)", exc)
+        """Replay events waiting in the outbox; returns how many are still waiting."""
+        with self._write_lock:
+            waiting = self._ingest.drain()
         self.analytics.flush()
-        return len(self._pending)
+        return waiting
 
     @property
     def pending(self) -> int:
-        """Accepted events waiting for the store to come back."""
-        return len(self._pending)
+        """Accepted events waiting in the durable outbox for the store to come back."""
+        outbox = self._ingest.outbox
+        return len(outbox) if outbox is not None else 0
+
+    def dead_letters(self) -> list[tuple[Event, str]]:
+        """Events the store refused as data (quarantined), each with the store's error."""
+        return self._ingest.dead_letters()
 
     def declare_avoidance(
         self, user_id: str, attribute: str, avoid: bool = True, at: datetime | None = None
     ) -> None:
         """Record what a shopper says ("I'm vegetarian" → ``department:meat seafood``).
 
-        Declarations override inference; the latest statement about an attribute wins.
+        Declarations override inference; the latest statement about an attribute wins. They
+        commit to the store at once (:class:`StoreUnavailableError` if it cannot take them).
         """
-        if not user_id or not user_id.strip():
-            raise ValidationError("user_id", user_id, "must not be empty or blank")
-        if self.catalog.count_with(attribute) == 0:
+        _check_user(user_id)
+        if not isinstance(attribute, str) or self.catalog.count_with(attribute) == 0:
             raise ValidationError("attribute", attribute, "is not an attribute of any product")
+        if not isinstance(avoid, bool):
+            raise ValidationError("avoid", avoid, "must be True or False")
         when = self._moment(at)
         batch = DeltaBatch(self._decay_rate)
         batch.declare(user_id, attribute, avoid, when.timestamp() / SECONDS_PER_DAY)
-        with self._lock:
-            self.store.apply(batch.updates)
-            self._stats.pop(user_id, None)
-            self._models.pop(user_id, None)
+        with self._write_lock:
+            with self.store.transaction():
+                self.store.apply(batch.updates)
+            self._stats.invalidate([user_id])
+            self._models.invalidate([user_id])
 
     # --- learned state ------------------------------------------------------------------------
     def fit(self) -> PopulationModel:
-        """Refit the population statistics now (otherwise done lazily as the log grows)."""
-        with self._lock:
-            users = {u: self._user_stats(u) for u in self.store.users()}
+        """Refit the population statistics now, in this thread, and use the result."""
+        return self._refitter.refit()
+
+    def refit(self, wait: bool = True, timeout: float | None = None) -> PopulationModel | None:
+        """Ask the background refitter for a new population model.
+
+        With ``wait`` the call returns once it is swapped in (or ``timeout`` passed); reads
+        keep using the previous model meanwhile. Returns the model then current.
+        """
+        if not self.config.background_refit:
+            return self.fit()
+        self._refitter.request()
+        if wait:
+            self._refitter.wait(timeout)
+        return self._refitter.current
+
+    def _fit_snapshot(self) -> tuple[PopulationModel, int]:
+        with self._write_lock:  # a snapshot and the removal epoch it contains, together
+            snapshot = self.store.snapshot()
+            epoch = self._refitter.epoch
+        try:
+            users = {u: UserStats.from_rows(u, snapshot.rows(u)) for u in snapshot.users()}
             vectors = {}
             for user, stats in users.items():
                 days = stats.basket_days()
                 if days:
                     vectors[user] = usual_scores(stats, None, self.config, days[-1])
-            self._population = fit_population(
-                users, self.store.records(), self.catalog, self.store.event_count(), vectors
+            model = fit_population(
+                users, snapshot.records(), self.catalog, snapshot.event_count(), vectors
             )
-            self._models.clear()
-            return self._population
+        finally:
+            snapshot.close()
+        self._models.clear()
+        return model, epoch
 
     @property
     def population(self) -> PopulationModel:
-        """Population statistics, refit when the log grew by ``config.refit_fraction``."""
-        pop = self._population
+        """The current population statistics (never refit here, except on a cold start).
+
+        A background thread refits once the log grew by ``config.refit_fraction``; call
+        :meth:`fit` or :meth:`refit` to refresh it yourself.
+        """
+        pop = self._refitter.current
+        if pop is not None:
+            return pop
         try:
-            count = self.store.event_count()
-            stale = pop is None or count - pop.events_at_fit > self.config.refit_fraction * max(
-                pop.events_at_fit, 1
-            )
-            if stale:
-                pop = self.fit()
-        except Exception as exc:  # store down: keep serving from the last fit
-            if pop is None:
-                msg = f"no population model yet and the store failed: {exc}"
-                raise StoreUnavailableError(msg) from exc
-            log.warning("state store failed (%s); serving from the last population fit", exc)
-        assert pop is not None
-        return pop
+            return self._refitter.get()
+        except LeafLoafError:
+            raise
+        except Exception as exc:  # store down on a cold start: nothing to serve from
+            msg = f"no population model yet and the store failed: {exc}"
+            raise StoreUnavailableError(msg) from exc
 
     def _user_stats(self, user_id: str) -> UserStats:
-        stats = self._stats.get(user_id)
-        if stats is None:
-            rows = (
-                self.store.live_rows(user_id)
-                if isinstance(self.store, InMemoryStore)
-                else self.store.rows(user_id)
-            )
-            stats = self._stats[user_id] = UserStats.from_rows(user_id, rows)
-        return stats
+        if self.store.external_changes():  # another process wrote: cached snapshots are stale
+            self._stats.clear()
+            self._models.clear()
+            with self._write_lock:
+                self._log_size = self.store.event_count()
+            self._refitter.request()
+        store = self.store
+        return self._stats.get(
+            user_id, lambda: UserStats.from_rows(user_id, store.rows_view(user_id))
+        )
 
     def _user_model(self, user_id: str) -> UserModel:
-        model = self._models.get(user_id)
-        if model is None:
-            pop = self.population
+        pop = self.population
+        stats = self._user_stats(user_id)
+
+        def compile_model() -> tuple[PopulationModel, UserModel]:
             avoid = {a.attribute: a.probability for a in self.dietary_profile(user_id).avoided}
-            model = compile_user_model(self._user_stats(user_id), pop, self.catalog, avoid)
-            self._models[user_id] = model
+            return pop, compile_user_model(stats, pop, self.catalog, avoid)
+
+        fitted_on, model = self._models.get(user_id, compile_model)
+        if fitted_on is not pop:  # a newer population model was swapped in since
+            self._models.invalidate([user_id])
+            fitted_on, model = self._models.get(user_id, compile_model)
         return model
 
     def _moment(self, at: datetime | None) -> datetime:
         """``at`` checked for a timezone, or the engine clock's now."""
-        when = at or self.clock()
-        if when.tzinfo is None:
+        when = self.clock() if at is None else at
+        if not isinstance(when, datetime):
+            raise ValidationError("at", at, "must be a timezone-aware datetime (or None for now)")
+        if when.tzinfo is None or when.utcoffset() is None:
             raise ValidationError("at", when, "must be timezone-aware")
         return when
 
     def _now_day(self) -> float:
-        return self.clock().timestamp() / SECONDS_PER_DAY
+        return self._moment(None).timestamp() / SECONDS_PER_DAY
 
     # --- the ten capabilities -------------------------------------------------------------------
     def usual_order(self, user_id: str, k: int = 10) -> UsualOrder:
         """The shopper's "my usual" basket: top ``k`` products with quantities."""
+        _check_user(user_id)
+        _check_k(k)
         stats = self._user_stats(user_id)
         days = stats.basket_days()
         ref = days[-1] if days else self._now_day()
@@ -336,6 +397,8 @@ class GraphitiPersonalizationEngine:
         Blends the usual order, restock timing and similar shoppers' baskets; see
         ``docs/concepts.md``. ``at`` defaults to now.
         """
+        _check_user(user_id)
+        _check_k(k)
         when = self._moment(at)
         scores = next_basket_scores(
             self._user_stats(user_id),
@@ -366,6 +429,9 @@ class GraphitiPersonalizationEngine:
         self, user_id: str, at: datetime | None = None, k: int | None = None
     ) -> ReorderPrediction:
         """Probability each product is needed in an order at ``at`` (default: now)."""
+        _check_user(user_id)
+        if k is not None:
+            _check_k(k)
         when = self._moment(at)
         items = reorder_items(
             self._user_stats(user_id),
@@ -447,6 +513,10 @@ class GraphitiPersonalizationEngine:
 
     def complements(self, user_id: str, product_ids: Sequence[str], k: int = 5) -> list[Complement]:
         """Products that go with ``product_ids`` (a basket), for this shopper."""
+        _check_user(user_id)
+        _check_k(k)
+        if isinstance(product_ids, str):
+            raise ValidationError("product_ids", product_ids, "must be a list of product ids")
         for pid in product_ids:
             if pid not in self.catalog:
                 raise UnknownProductError(pid, field="product_ids")
@@ -559,6 +629,11 @@ class GraphitiPersonalizationEngine:
         A shopper with no history keeps the original order. Each result's ``reasons`` say
         which learned statistics moved it.
         """
+        _check_user(user_id)
+        if isinstance(products, str | bytes) or not isinstance(products, Sequence):
+            raise ValidationError(
+                "products", products, "must be a list of product ids or Products, not one string"
+            )
         ids = [p.product_id if isinstance(p, Product) else p for p in products]
         catalog = self.catalog
         for pid in ids:
@@ -622,14 +697,21 @@ class GraphitiPersonalizationEngine:
         built on first use; needs ``leafloaf[search]``). Declared avoidances are filtered
         out, inferred ones demoted; new shoppers get the unpersonalised order.
         """
-        if not query or not query.strip():
+        _check_user(user_id)
+        _check_k(k)
+        _check_k(pool, "pool", least=1)
+        if not isinstance(query, str) or not query.strip():
             raise ValidationError("query", query, "must not be empty")
+        if filters is not None and not isinstance(filters, SearchFilters):
+            raise ValidationError("filters", filters, "must be a SearchFilters (or None)")
         if backend is None:
-            if self._search is None:
-                from leafloaf.search.local import LocalSearch
+            with self._write_lock:  # built once, even when many threads search first
+                if self._search is None:
+                    from leafloaf.search.local import LocalSearch
 
-                self._search = LocalSearch(dense=False)
-                self._search.index(self.catalog)
+                    local = LocalSearch(dense=False)
+                    local.index(self.catalog)
+                    self._search = local
             backend = self._search
         return personalized_search(self, backend, user_id, query, k=k, filters=filters, pool=pool)
 
@@ -712,36 +794,75 @@ class GraphitiPersonalizationEngine:
 
     # --- privacy and operations ---------------------------------------------------------------
     def export_user(self, user_id: str) -> dict[str, Any]:
-        """Everything held about a shopper, JSON-serialisable (data-subject access)."""
-        with self._lock:
-            events = [e.model_dump(mode="json") for e in self.store.events(user_id)]
-            events += [e.model_dump(mode="json") for e in self._pending if e.user_id == user_id]
-            return {
-                "user_id": user_id,
-                "preferences": self.preferences(user_id).model_dump(mode="json"),
-                "state": self.store.rows(user_id),
-                "events": events,
-                "memory": [
-                    f.model_dump(mode="json") for f in self.memory.recall(user_id, limit=10**6)
-                ],
-            }
+        """Everything held about a shopper as strict JSON (data-subject access).
+
+        Times are ISO 8601; statistics rows are listed with non-finite values as ``null``.
+        """
+        _check_user(user_id)
+        events = [e.model_dump(mode="json") for e in self.store.events(user_id)]
+        outbox = self._ingest.outbox
+        if outbox is not None:
+            events += [e.model_dump(mode="json") for e in outbox.events(user_id)]
+        events += [
+            e.model_dump(mode="json")
+            for e, _ in self._ingest.dead_letters()
+            if e.user_id == user_id
+        ]
+        return {
+            "user_id": user_id,
+            "preferences": self.preferences(user_id).model_dump(mode="json"),
+            "state": {key: _json_floats(v) for key, v in sorted(self.store.rows(user_id).items())},
+            "events": events,
+            "memory": [f.model_dump(mode="json") for f in self.memory.recall(user_id, limit=10**6)],
+        }
 
     def forget_user(self, user_id: str) -> None:
         """Erase every trace of a shopper in every configured store (right to be forgotten).
 
-        Population statistics are refit on next use so the shopper no longer counts in them.
+        Removes the shopper's rows and events, events of other accounts that name them as
+        member or household (those accounts' statistics are rebuilt without them), their
+        outbox and dead-letter entries, analytics and memory. Their contribution to the
+        population sums is subtracted before this returns, so no answer uses them afterwards;
+        the fitted population parameters are refreshed by a background refit.
         """
-        with self._lock:
-            self._pending = [e for e in self._pending if e.user_id != user_id]
-            self.store.forget_user(user_id)
+        _check_user(user_id)
+        with self._write_lock:
+            stats = UserStats.from_rows(user_id, self.store.rows(user_id))
+            removal = Removal.of(user_id, stats, self.store.events(user_id))
+            mentions = self.store.mentioning(user_id)
+            mention_ids = {e.event_id for e in mentions}
+            accounts = sorted({e.user_id for e in mentions})
+            with self.store.transaction():
+                self.store.forget_user(user_id)
+                if mentions:
+                    self.store.forget_events(sorted(mention_ids))
+                for account in accounts:
+                    self._rebuild_rows(account, mention_ids)
+            self.store.checkpoint()
+            self._ingest.forget_user(user_id)
             self.analytics.forget_user(user_id)
             self.memory.forget_user(user_id)
-            self._stats.pop(user_id, None)
+            self._stats.invalidate([user_id, *accounts])
             self._models.clear()
-            self._population = None
+            self._refitter.remove(removal)
+            self._log_size = self.store.event_count()
+        self._refitter.request()
+
+    def _rebuild_rows(self, account: str, dropped: set[str]) -> None:
+        """Recompute an account's rows from its remaining events (declarations kept)."""
+        kept = [e for e in self.store.events(account) if e.event_id not in dropped]
+        batch = DeltaBatch(self._decay_rate)
+        batch.add_many(kept)
+        rows: dict[str, list[float]] = {
+            key: list(values) for key, (_, values) in batch.updates.get(account, {}).items()
+        }
+        rows.update({k: v for k, v in self.store.rows(account).items() if k.startswith("decl:")})
+        self.store.replace_rows(account, rows)
 
     def merge(self, other: GraphitiPersonalizationEngine) -> RecordReport:
         """Fold another engine's events and declarations into this one (ids dedupe overlap)."""
+        if not isinstance(other, GraphitiPersonalizationEngine):
+            raise ValidationError("other", type(other).__name__, "must be an engine")
         report = self.record_many(other.store.events())
         for user in list(other.store.users()):
             declared = {
@@ -750,19 +871,53 @@ class GraphitiPersonalizationEngine:
                 if key.startswith("decl:")
             }
             if declared:
-                with self._lock:
-                    self.store.apply({user: declared})
-                    self._stats.pop(user, None)
-                    self._models.pop(user, None)
+                with self._write_lock:
+                    with self.store.transaction():
+                        self.store.apply({user: declared})
+                    self._stats.invalidate([user])
+                    self._models.invalidate([user])
         return report
 
     def users(self) -> list[str]:
         """Every shopper the engine knows."""
         return list(self.store.users())
 
+    @property
+    def aio(self) -> AsyncEngine:
+        """The same engine for asyncio code: every method awaitable, none blocks the loop."""
+        if self._aio is None:
+            self._aio = AsyncEngine(self)
+        return self._aio
+
     def close(self) -> None:
-        """Flush buffers and close the configured backends."""
-        self.flush()
+        """Replay the outbox where possible, stop the refitter, close the backends.
+
+        Events still in the outbox stay in its file and are replayed by the next engine
+        opened with the same outbox.
+        """
+        try:
+            self.flush()
+        except Exception as exc:
+            log.warning("outbox replay at close failed (%s); the events stay in the outbox", exc)
+        self._refitter.close()
         self.analytics.close()
         self.memory.close()
+        outbox = self._ingest.outbox
+        if outbox is not None:
+            outbox.close()
         self.store.close()
+
+
+def _check_user(user_id: Any) -> None:
+    if not isinstance(user_id, str) or not user_id.strip():
+        raise ValidationError("user_id", user_id, "must be a non-empty string")
+
+
+def _check_k(k: Any, name: str = "k", least: int = 0) -> int:
+    if isinstance(k, bool) or not isinstance(k, int) or k < least:
+        raise ValidationError(name, k, f"must be a whole number >= {least}")
+    return k
+
+
+def _json_floats(values: Sequence[float]) -> list[float | None]:
+    return [v if math.isfinite(v) else None for v in values]

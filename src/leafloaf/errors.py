@@ -44,9 +44,36 @@ class MissingExtraError(LeafLoafError, ImportError):
         )
 
 
-class ConfigError(LeafLoafError, ValueError):
-    """A configuration value (store name, option) is not one LeafLoaf knows."""
+class ConfigError(ValidationError):
+    """A configuration value (store name, option, setting) is not one LeafLoaf knows.
+
+    >>> str(ConfigError("store", "redis2", "unknown store; choose one of ['memory', 'sqlite']"))
+    "store='redis2': unknown store; choose one of ['memory', 'sqlite']"
+    """
+
+
+class StoreError(LeafLoafError):
+    """A store could not be opened, or what it holds is damaged; ``field``/``value`` say where.
+
+    Raised when a store is opened (a truncated or foreign file is never silently replaced by
+    an empty database), never for a passing outage: that is :class:`StoreUnavailableError`.
+    """
+
+    def __init__(self, field: str, value: Any, message: str) -> None:
+        self.field = field
+        self.value = value
+        self.message = message
+        super().__init__(f"{field}={value!r}: {message}")
 
 
 class StoreUnavailableError(LeafLoafError):
-    """A state store could not be reached; the engine buffers writes and retries."""
+    """The store cannot take writes right now (down, read-only, locked, full).
+
+    ``record`` raises it when an event could be kept neither in the store nor in the
+    durable outbox; nothing from that call was accepted. ``report`` (on ``record_many``)
+    says what earlier batches of the same call did get accepted.
+    """
+
+    def __init__(self, message: str, report: Any = None) -> None:
+        self.report = report
+        super().__init__(message)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, Self, overload
@@ -58,6 +58,18 @@ class _Validated(BaseModel):
             super().__init__(**data)
         except pydantic.ValidationError as exc:
             raise _raise_named(exc) from None
+
+    @classmethod
+    def model_validate_named(cls, data: Mapping[str, Any]) -> Self:
+        """Validate a mapping of field values (any keys, ``"self"`` included).
+
+        >>> Event.model_validate_named({"type": "search", "user_id": "u", "query": "milk",
+        ...     "ts": "2026-01-05T09:00:00Z"}).query
+        'milk'
+        """
+        if "self" in data:  # the one key that cannot travel as a keyword argument
+            raise ValidationError("self", data["self"], f"not a field of {cls.__name__}")
+        return cls(**data)
 
 
 class Product(_Validated):
@@ -144,11 +156,29 @@ class Event(_Validated):
             raise ValueError("must not be empty or blank")
         return value
 
+    @field_validator(
+        "user_id", "product_id", "basket_id", "member_id", "household_id", "query", "event_id"
+    )
+    @classmethod
+    def _storable(cls, value: str | None) -> str | None:
+        if value is not None and not value.isascii():
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                raise ValueError(
+                    "contains a character no store can keep (a lone surrogate)"
+                ) from None
+        return value
+
     @field_validator("ts")
     @classmethod
     def _aware(cls, value: datetime) -> datetime:
         if value.tzinfo is None or value.utcoffset() is None:
             raise ValueError("must be timezone-aware, e.g. datetime(..., tzinfo=UTC)")
+        try:
+            value.astimezone(UTC)
+        except OverflowError:
+            raise ValueError("is outside the years 1-9999 in UTC") from None
         return value
 
     @field_validator("quantity")

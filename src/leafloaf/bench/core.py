@@ -134,7 +134,7 @@ def run_core_bench(
 
     t0 = time.perf_counter()
     for user in users[:20]:
-        engine._models.pop(user, None)
+        engine._models.invalidate([user])
         engine.rerank(user, rng.sample(popular, size))
     results["rerank_200_cold_mean_ms"] = (time.perf_counter() - t0) * 1000 / min(len(users), 20)
 

@@ -13,7 +13,7 @@ candidate. The counts are a batch job (numpy here; the same SQL runs on DuckDB/B
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from numpy.typing import NDArray
@@ -67,6 +67,34 @@ class CoOccurrence:
             for j, value in zip(nbr.tolist(), (conf - base).tolist(), strict=True):
                 out.setdefault(self.ids[j], {})[pid] = value
         return out
+
+    def without_unit(self, baskets: Sequence[Sequence[str]], max_basket: int = 100) -> CoOccurrence:
+        """These counts less one unit (a shopper) whose baskets were ``baskets``.
+
+        Exact: a unit counts once per item and once per pair, so removing a forgotten
+        shopper is a subtraction, with no refit.
+        """
+        items: set[int] = set()
+        pairs: set[tuple[int, int]] = set()
+        for basket in baskets:
+            row = [self.index[p] for p in dict.fromkeys(basket) if p in self.index][:max_basket]
+            items.update(row)
+            pairs.update((a, b) for a in row for b in row if a != b)
+        if not items:
+            return self
+        with_counts = self.with_counts.copy()
+        with_counts[sorted(items)] -= 1.0
+        together = self.together.copy()
+        for a, b in pairs:
+            lo, hi = self.starts[a], self.starts[a + 1]
+            pos = lo + int(np.searchsorted(self.neighbour[lo:hi], b))
+            if pos < hi and self.neighbour[pos] == b:
+                together[pos] -= 1.0
+        np.maximum(with_counts, 0.0, out=with_counts)
+        np.maximum(together, 0.0, out=together)
+        return replace(
+            self, with_counts=with_counts, together=together, n_units=max(self.n_units - 1, 0)
+        )
 
     def together_count(self, a: str, b: str) -> float:
         """Baskets containing both products."""

@@ -17,7 +17,7 @@ import math
 import random
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from numpy.typing import NDArray
@@ -115,6 +115,16 @@ class HouseholdModel:
     bias: float
     population: NDArray[np.float64]
     """Features of the real shoppers (for percentiles in reasons)."""
+    population_users: tuple[str, ...] = ()
+    """Whose features each row of ``population`` holds."""
+
+    def without(self, user_id: str) -> HouseholdModel:
+        """The model with a forgotten shopper's features dropped from the percentile base."""
+        if user_id not in self.population_users:
+            return self
+        keep = [u != user_id for u in self.population_users]
+        users = tuple(u for u in self.population_users if u != user_id)
+        return replace(self, population=self.population[keep], population_users=users)
 
     def probability(self, features: dict[str, float]) -> float:
         """P(shared account | features) under an even prior."""
@@ -128,16 +138,24 @@ class HouseholdModel:
 
 
 def fit_household_model(
-    users: Sequence[UserStats], catalog: Catalog, seed: int = 0
+    users: Sequence[UserStats], catalog: Catalog, seed: int = 0, draws: int = 16
 ) -> HouseholdModel | None:
-    """Fit on real shoppers vs. as many synthetic two-shopper merges; None if under 10."""
-    real = [f for f in (household_features(s, catalog) for s in users) if f is not None]
+    """Fit on real shoppers vs. synthetic two-shopper merges; None if under 10 shoppers.
+
+    ``draws`` merges per real shopper (capped at 20,000 in all), weighted so both classes
+    weigh the same: more draws make the detector depend less on which pairs the seeded
+    generator happened to pick.
+    """
+    users = sorted(users, key=lambda s: s.user_id)  # the same answers whatever the arrival order
+    featured = [(s.user_id, household_features(s, catalog)) for s in users]
+    real = [f for _, f in featured if f is not None]
+    real_users = tuple(u for u, f in featured if f is not None)
     eligible = [s for s in users if s.orders >= 2]
     if len(real) < 10:
         return None
     rng = random.Random(seed)
     merged = []
-    for n in range(len(real)):
+    for n in range(min(len(real) * draws, max(20_000, len(real)))):
         a, b = rng.sample(eligible, 2)
         # half the synthetic households order separately, half together
         features = household_features(merge_stats(a, b, joint=n % 2 == 1), catalog)
@@ -147,24 +165,31 @@ def fit_household_model(
     x_merged = np.array([[f[k] for k in FEATURES] for f in merged])
     x = np.vstack([x_real, x_merged])
     y = np.concatenate([np.zeros(len(x_real)), np.ones(len(x_merged))])
+    weight = np.concatenate(
+        [np.ones(len(x_real)), np.full(len(x_merged), len(x_real) / max(len(x_merged), 1))]
+    )
     center, scale = x.mean(0), x.std(0) + 1e-9
     z = (x - center) / scale
-    w, bias = _logistic(z, y)
-    return HouseholdModel(center, scale, w, bias, x_real)
+    w, bias = _logistic(z, y, weight)
+    return HouseholdModel(center, scale, w, bias, x_real, real_users)
 
 
 def _logistic(
-    x: NDArray[np.float64], y: NDArray[np.float64], l2: float = 1.0
+    x: NDArray[np.float64],
+    y: NDArray[np.float64],
+    weight: NDArray[np.float64] | None = None,
+    l2: float = 1.0,
 ) -> tuple[NDArray[np.float64], float]:
-    """L2-regularised logistic regression by Newton's method."""
+    """L2-regularised, sample-weighted logistic regression by Newton's method."""
+    weight = np.ones(len(y)) if weight is None else weight
     design = np.hstack([x, np.ones((len(x), 1))])
     beta = np.zeros(design.shape[1])
     penalty = np.eye(design.shape[1]) * l2
     penalty[-1, -1] = 0.0
     for _ in range(50):
         p = 1.0 / (1.0 + np.exp(-(design @ beta)))
-        gradient = design.T @ (p - y) + penalty @ beta
-        hessian = (design * (p * (1 - p))[:, None]).T @ design + penalty
+        gradient = design.T @ (weight * (p - y)) + penalty @ beta
+        hessian = (design * (weight * p * (1 - p))[:, None]).T @ design + penalty
         step = np.linalg.solve(hessian, gradient)
         beta -= step
         if np.abs(step).max() < 1e-8:

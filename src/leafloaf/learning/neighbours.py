@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from numpy.typing import NDArray
@@ -33,6 +33,16 @@ class Neighbourhood:
     col_starts: NDArray[np.int64]
     col_users: NDArray[np.int64]
     col_values: NDArray[np.float64]
+
+    def without(self, user_id: str) -> Neighbourhood:
+        """The same neighbourhood with one shopper's vector removed (zeroed, never a match)."""
+        u = self.user_index.get(user_id)
+        if u is None:
+            return self
+        row_values = self.row_values.copy()
+        row_values[self.row_starts[u] : self.row_starts[u + 1]] = 0.0
+        col_values = np.where(self.col_users == u, 0.0, self.col_values)
+        return replace(self, row_values=row_values, col_values=col_values)
 
     def scores(
         self, vector: Mapping[str, float], k: int, exclude: str | None = None

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 from numpy.typing import NDArray
@@ -21,9 +21,10 @@ from leafloaf.learning.dietary import AttributeRates, fit_attribute_rates
 from leafloaf.learning.household import HouseholdModel, fit_household_model
 from leafloaf.learning.neighbours import Neighbourhood, fit_neighbourhood
 from leafloaf.learning.stats import UserStats
-from leafloaf.stores.base import EventRecord
+from leafloaf.models import Event
+from leafloaf.stores.base import EventRecord, event_to_record
 
-__all__ = ["PopulationModel", "fit_population"]
+__all__ = ["PopulationModel", "Removal", "fit_population", "remove_shopper"]
 
 
 @dataclass
@@ -262,3 +263,70 @@ def price_position(
         total += (item.log_price_sum - item.priced * mean) / sd
         n += item.priced
     return (total / n if n > 0 else None), int(n)
+
+
+@dataclass(frozen=True)
+class Removal:
+    """What a forgotten shopper contributed to the population sums, captured before erasure."""
+
+    user_id: str
+    stats: UserStats
+    baskets: list[list[str]]
+
+    @classmethod
+    def of(cls, user_id: str, stats: UserStats, events: Iterable[Event]) -> Removal:
+        """Capture a shopper's rows and the product lists of their baskets."""
+        baskets, _ = _baskets(event_to_record(e) for e in events if e.user_id == user_id)
+        return cls(user_id, stats, [items for (_, _), items in sorted(baskets.items())])
+
+
+def remove_shopper(model: PopulationModel, removal: Removal, catalog: Catalog) -> PopulationModel:
+    """``model`` without one shopper's contribution to its sums, at once and without a refit.
+
+    Counts (products, categories, quantities, co-occurrence, baskets) are sums over shoppers
+    and lose the shopper exactly; the neighbourhood, price positions and household percentile
+    base drop the shopper's row. Fitted shape parameters (dietary rates, interval shape, the
+    household weights) keep their values until the background refit replaces the model.
+    """
+    stats = removal.stats
+    purchased = stats.purchased
+    if not purchased and not removal.baskets:
+        return model
+    item_lines = dict(model.item_lines)
+    item_users = dict(model.item_users)
+    category_lines = dict(model.category_lines)
+    quantities = {pid: dict(h) for pid, h in model.product_quantities.items()}
+    lines = 0.0
+    for pid, item in purchased.items():
+        lines += item.lines
+        item_lines[pid] = max(item_lines.get(pid, 0.0) - item.lines, 0.0)
+        item_users[pid] = max(item_users.get(pid, 0) - 1, 0)
+        category = catalog.category(pid)
+        if category is not None:
+            category_lines[category] = max(category_lines.get(category, 0.0) - item.lines, 0.0)
+        hist = quantities.get(pid)
+        if hist is not None:
+            for q, c in stats.quantity_histogram(pid).items():
+                hist[q] = max(hist.get(q, 0.0) - c, 0.0)
+    positions = model.price_positions
+    z, n = price_position(stats, model, catalog)
+    if z is not None and n >= 3 and len(positions):
+        at = int(np.argmin(np.abs(positions - z)))
+        positions = np.delete(positions, at)
+    return replace(
+        model,
+        n_users=max(model.n_users - 1, 0),
+        n_lines=max(model.n_lines - lines, 0.0),
+        n_baskets=max(model.n_baskets - len(removal.baskets), 0),
+        item_lines=item_lines,
+        item_users=item_users,
+        category_lines=category_lines,
+        product_quantities=quantities,
+        price_positions=positions,
+        cooccurrence=model.cooccurrence.without_unit(removal.baskets),
+        household=model.household.without(removal.user_id) if model.household else None,
+        neighbourhood=(
+            model.neighbourhood.without(removal.user_id) if model.neighbourhood else None
+        ),
+        _log_priors={},
+    )

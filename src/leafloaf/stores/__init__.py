@@ -8,6 +8,7 @@ each is imported only when asked for, and a missing client library raises
 from __future__ import annotations
 
 import importlib
+import inspect
 from typing import Any
 
 from leafloaf.errors import ConfigError
@@ -33,11 +34,30 @@ def open_store(store: str | StateStore | None = None, **options: Any) -> StateSt
     if store is None:
         return InMemoryStore()
     if isinstance(store, StateStore):
+        if options:
+            name = next(iter(options))
+            raise ConfigError(
+                name, options[name], "store options go with a store name, not an instance"
+            )
         return store
+    if not isinstance(store, str):
+        raise ConfigError("store", store, "must be a store name or a StateStore instance")
     target = STORES.get(store)
     if target is None:
-        raise ConfigError(f"store={store!r}: unknown store; choose one of {sorted(STORES)}")
+        raise ConfigError("store", store, f"unknown store; choose one of {sorted(STORES)}")
     module, _, cls_name = target.partition(":")
     cls = getattr(importlib.import_module(module), cls_name)
+    accepted = [
+        name
+        for name, param in inspect.signature(cls).parameters.items()
+        if param.kind in (param.POSITIONAL_OR_KEYWORD, param.KEYWORD_ONLY)
+    ]
+    for option in options:
+        if option not in accepted:
+            raise ConfigError(
+                option,
+                options[option],
+                f"not an option of the {store!r} store; it takes {accepted}",
+            )
     instance: StateStore = cls(**options)
     return instance

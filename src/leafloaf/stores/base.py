@@ -6,8 +6,8 @@ import math
 import sys
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import AbstractContextManager, nullcontext
-from datetime import UTC, datetime
+from contextlib import AbstractContextManager
+from datetime import UTC, datetime, timedelta, timezone
 from enum import IntEnum
 from types import TracebackType
 from typing import Any, ClassVar, Self
@@ -19,6 +19,7 @@ __all__ = [
     "Op",
     "RowDelta",
     "StateStore",
+    "StoreSnapshot",
     "UserRows",
     "event_from_record",
     "event_to_record",
@@ -48,10 +49,14 @@ UserRows = dict[str, list[float]]
 
 EventRecord = tuple[
     str, str, float, str | None, float, float | None, str | None, str | None, str | None,
-    str | None, str,
+    str | None, str, float,
 ]  # fmt: skip
 """Compact stored form of an :class:`Event` (type, user, unix seconds, product, quantity,
-price, query, basket, member, household, event id)."""
+price, query, basket, member, household, event id, UTC offset in seconds).
+
+The offset is kept so an event read back has the local time it was recorded with: the
+hour-of-day statistics are local hours, and a replayed or merged event must land in the
+same hour as the original."""
 
 
 def _logaddexp(a: float, b: float) -> float:
@@ -120,16 +125,33 @@ def event_to_record(event: Event) -> EventRecord:
         event.member_id,
         event.household_id,
         event.event_id,
+        _offset_seconds(event.ts),
     )
 
 
+_ZONES: dict[float, timezone] = {0.0: UTC}
+
+
+def _offset_seconds(ts: datetime) -> float:
+    offset = ts.utcoffset()
+    return offset.total_seconds() if offset else 0.0
+
+
+def _zone(offset: float) -> timezone:
+    zone = _ZONES.get(offset)
+    if zone is None:
+        zone = _ZONES[offset] = timezone(timedelta(seconds=offset))
+    return zone
+
+
 def event_from_record(record: Sequence[Any]) -> Event:
-    """Rebuild an :class:`Event` from its stored form (timestamps come back in UTC)."""
-    kind, user, ts, product, qty, price, query, basket, member, household, event_id = record
+    """Rebuild an :class:`Event` from its stored form, in the time zone it was recorded in."""
+    kind, user, ts, product, qty, price, query, basket, member, household, event_id = record[:11]
+    offset = float(record[11]) if len(record) > 11 and record[11] else 0.0
     return Event.model_construct(
         type=EventType(kind),
         user_id=user,
-        ts=datetime.fromtimestamp(ts, UTC),
+        ts=datetime.fromtimestamp(ts, _zone(offset)),
         product_id=product,
         quantity=qty,
         unit_price=price,
@@ -141,6 +163,53 @@ def event_from_record(record: Sequence[Any]) -> Event:
     )
 
 
+class StoreSnapshot(ABC):
+    """A consistent, read-only view of a store at one moment (what a population fit reads).
+
+    Writes that commit after the snapshot was taken are not visible through it, so a fit
+    running beside live ingest sees every user's rows and the event log as of one instant.
+    """
+
+    @abstractmethod
+    def users(self) -> list[str]:
+        """Every user id with rows or events, sorted."""
+
+    @abstractmethod
+    def rows(self, user_id: str) -> Mapping[str, Sequence[float]]:
+        """Rows of one user as of the snapshot (do not modify)."""
+
+    @abstractmethod
+    def records(self) -> Iterator[EventRecord]:
+        """The logged events as of the snapshot, in log order."""
+
+    @abstractmethod
+    def event_count(self) -> int:
+        """Events in the log as of the snapshot."""
+
+    def close(self) -> None:
+        """Release what the snapshot holds (a read transaction, references)."""
+
+
+class _LiveSnapshot(StoreSnapshot):
+    """Fallback view for stores without snapshots: reads the live store (not isolated)."""
+
+    def __init__(self, store: StateStore) -> None:
+        self._store = store
+        self._count = store.event_count()
+
+    def users(self) -> list[str]:
+        return sorted(set(self._store.users()))
+
+    def rows(self, user_id: str) -> Mapping[str, Sequence[float]]:
+        return self._store.rows(user_id)
+
+    def records(self) -> Iterator[EventRecord]:
+        return self._store.records()
+
+    def event_count(self) -> int:
+        return self._count
+
+
 class StateStore(ABC):
     """Durable home of per-user statistics rows and of the accepted-event log.
 
@@ -149,11 +218,21 @@ class StateStore(ABC):
     log is what makes replays idempotent: :meth:`append_events` reports which event ids are
     new, and the engine only learns from those.
 
+    Every store commits the log and the statistics of a batch together: writes made inside
+    :meth:`transaction` are all visible after it, or none of them if it raised (a
+    ``KeyboardInterrupt`` included). A store that cannot reach its backend raises
+    :class:`~leafloaf.errors.StoreUnavailableError`; any other exception from a write means
+    the data itself could not be stored, and the engine quarantines the events involved.
+
     Implementations are picked by short name (see :func:`leafloaf.stores.open_store`) and
     all pass the contract suite in ``tests/contract/test_state_store.py``.
     """
 
     name: ClassVar[str]
+
+    @abstractmethod
+    def transaction(self) -> AbstractContextManager[Any]:
+        """Group writes so they commit together, or roll back together on any exception."""
 
     @abstractmethod
     def apply(self, updates: Mapping[str, Mapping[str, RowDelta]]) -> None:
@@ -162,6 +241,14 @@ class StateStore(ABC):
     @abstractmethod
     def rows(self, user_id: str) -> UserRows:
         """A copy of every row of one user (empty for an unknown user)."""
+
+    def rows_view(self, user_id: str) -> Mapping[str, Sequence[float]]:
+        """Rows of one user for reading only; stores that can, return them without copying."""
+        return self.rows(user_id)
+
+    @abstractmethod
+    def replace_rows(self, user_id: str, rows: Mapping[str, Sequence[float]]) -> None:
+        """Drop every row of a user and store ``rows`` instead (rebuilding after an erasure)."""
 
     @abstractmethod
     def users(self) -> Iterator[str]:
@@ -179,6 +266,14 @@ class StateStore(ABC):
         """Logged events in their compact stored form (batch fits scan these)."""
         return (event_to_record(event) for event in self.events())
 
+    def mentioning(self, subject: str) -> list[Event]:
+        """Logged events of *other* accounts naming ``subject`` as member or household."""
+        return [
+            e
+            for e in self.events()
+            if e.user_id != subject and subject in (e.member_id, e.household_id)
+        ]
+
     @abstractmethod
     def event_count(self) -> int:
         """Number of events in the log."""
@@ -187,9 +282,24 @@ class StateStore(ABC):
     def forget_user(self, user_id: str) -> None:
         """Erase every row and every logged event of a user."""
 
-    def transaction(self) -> AbstractContextManager[Any]:
-        """Group writes so they commit together (a no-op for stores that are always atomic)."""
-        return nullcontext()
+    @abstractmethod
+    def forget_events(self, event_ids: Sequence[str]) -> None:
+        """Erase logged events by id (their ids become unknown again)."""
+
+    def checkpoint(self) -> None:
+        """Make erasures final on disk (stores without a separate log have nothing to do)."""
+
+    def snapshot(self) -> StoreSnapshot:
+        """A consistent read-only view for batch fits (live reads where a store has none)."""
+        return _LiveSnapshot(self)
+
+    def external_changes(self) -> bool:
+        """True (once) when another process changed the store since the last call.
+
+        In-process stores never change behind the engine's back; a shared file or server
+        says so here, and the engine then drops its cached per-user statistics.
+        """
+        return False
 
     def close(self) -> None:
         """Release connections and files."""

@@ -1,0 +1,1 @@
+"""Runtime: ingest with a durable outbox, per-user snapshot caches, the background refitter."""
