@@ -48,7 +48,7 @@ def _raise_named(exc: pydantic.ValidationError) -> ValidationError:
     return ValidationError(field, first.get("input"), message)
 
 
-class _Validated(BaseModel):
+class ValidatedModel(BaseModel):
     """Base for input models: pydantic errors surface as :class:`ValidationError`."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -72,7 +72,7 @@ class _Validated(BaseModel):
         return cls(**data)
 
 
-class Product(_Validated):
+class Product(ValidatedModel):
     """One catalog item.
 
     >>> Product(product_id="24852", name="Banana", categories=("produce", "fresh fruits"))
@@ -125,7 +125,7 @@ class EventType(StrEnum):
 _NEEDS_PRODUCT = frozenset(EventType) - {EventType.SEARCH}
 
 
-class Event(_Validated):
+class Event(ValidatedModel):
     """One thing a shopper did, at a timezone-aware time.
 
     ``event_id`` is generated when not given; recording an id twice is a no-op, which makes

@@ -9,12 +9,12 @@ from typing import ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from leafloaf.models import Product
+from leafloaf.models import Product, ValidatedModel
 
 __all__ = ["PersonalizedHit", "SearchBackend", "SearchFilters", "SearchHealth", "SearchHit"]
 
 
-class SearchFilters(BaseModel):
+class SearchFilters(ValidatedModel):
     """Restrictions every returned product satisfies.
 
     ``categories``: any of these attribute keys (``"aisle:milk"``, ``"department:bakery"``);
@@ -24,8 +24,6 @@ class SearchFilters(BaseModel):
     >>> SearchFilters(categories=["aisle:milk"], max_price=3.0).max_price
     3.0
     """
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     categories: tuple[str, ...] = ()
     attributes: tuple[str, ...] = ()
