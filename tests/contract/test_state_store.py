@@ -113,3 +113,62 @@ def test_open_store_by_name(tmp_path: Path) -> None:
     sqlite = open_store("sqlite", path=str(tmp_path / "x.db"))
     assert isinstance(sqlite, SQLiteStore)
     sqlite.close()
+
+
+class _Boom(Exception):
+    pass
+
+
+@pytest.mark.parametrize("interrupt", [_Boom, KeyboardInterrupt])
+def test_a_failed_transaction_leaves_nothing_behind(
+    store: StateStore, interrupt: type[BaseException]
+) -> None:
+    events = _events("u", 4)
+    store.append_events(events[:2])
+    store.apply({"u": {"r": ((Op.ADD,), [1.0])}})
+    with pytest.raises(interrupt), store.transaction():
+        assert store.append_events(events) == [False, False, True, True]
+        store.apply({"u": {"r": ((Op.ADD,), [5.0])}, "v": {"r": ((Op.ADD,), [1.0])}})
+        store.forget_user("u")
+        raise interrupt()
+    assert store.event_count() == 2 and store.rows("u") == {"r": [1.0]}
+    assert store.rows("v") == {} and set(store.users()) == {"u"}
+
+
+def test_writes_inside_a_transaction_commit_together(store: StateStore) -> None:
+    with store.transaction():
+        store.append_events(_events("u", 3))
+        store.apply({"u": {"r": ((Op.ADD,), [3.0])}})
+    assert store.event_count() == 3 and store.rows("u") == {"r": [3.0]}
+
+
+def test_a_snapshot_does_not_see_later_writes(store: StateStore) -> None:
+    store.append_events(_events("u", 2))
+    store.apply({"u": {"r": ((Op.ADD,), [1.0])}})
+    snapshot = store.snapshot()
+    store.append_events(_events("w", 3))
+    store.apply({"u": {"r": ((Op.ADD,), [1.0])}, "w": {"r": ((Op.ADD,), [1.0])}})
+    try:
+        assert snapshot.users() == ["u"]
+        assert list(snapshot.rows("u")["r"]) == [1.0]
+        assert snapshot.event_count() == 2 and len(list(snapshot.records())) == 2
+    finally:
+        snapshot.close()
+    assert store.rows("u")["r"] == [2.0]
+
+
+def test_replace_rows_and_forget_events(store: StateStore) -> None:
+    events = _events("u", 3)
+    store.append_events(events)
+    store.apply({"u": {"a": ((Op.ADD,), [1.0]), "b": ((Op.ADD,), [2.0])}})
+    store.replace_rows("u", {"c": [7.0, 8.0]})
+    assert store.rows("u") == {"c": [7.0, 8.0]}
+    store.forget_events([events[1].event_id])
+    assert [e.event_id for e in store.events("u")] == [events[0].event_id, events[2].event_id]
+    assert store.append_events([events[1]]) == [True]  # an erased id is unknown again
+
+
+def test_mentioning_finds_other_accounts_naming_a_member(store: StateStore) -> None:
+    shared = Event.purchase("fam", "p1", member_id="kid", ts=T0, event_id="m1")
+    store.append_events([shared, *_events("kid", 1), *_events("fam", 1)])
+    assert [e.event_id for e in store.mentioning("kid")] == ["m1"]
