@@ -11,6 +11,7 @@ from leafloaf.errors import (
     ConfigError,
     LeafLoafError,
     MissingExtraError,
+    StoreError,
     StoreUnavailableError,
     UnknownProductError,
     ValidationError,
@@ -38,6 +39,8 @@ from leafloaf.models import (
     UsualItem,
     UsualOrder,
 )
+from leafloaf.runtime.aio import AsyncEngine
+from leafloaf.runtime.outbox import Outbox
 from leafloaf.search import (
     PersonalizedHit,
     SearchBackend,
@@ -52,6 +55,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "AnalyticsSink",
+    "AsyncEngine",
     "AttributeAffinity",
     "BudgetProfile",
     "Catalog",
@@ -72,6 +76,7 @@ __all__ = [
     "MemoryFact",
     "MissingExtraError",
     "NullSink",
+    "Outbox",
     "PersonalizedHit",
     "Product",
     "QuantitySuggestion",
@@ -87,6 +92,7 @@ __all__ = [
     "SearchHealth",
     "SearchHit",
     "StateStore",
+    "StoreError",
     "StoreUnavailableError",
     "UnknownProductError",
     "UserPreferences",

@@ -115,11 +115,11 @@ def test_open_store_by_name(tmp_path: Path) -> None:
     sqlite.close()
 
 
-class _Boom(Exception):
+class _BoomError(Exception):
     pass
 
 
-@pytest.mark.parametrize("interrupt", [_Boom, KeyboardInterrupt])
+@pytest.mark.parametrize("interrupt", [_BoomError, KeyboardInterrupt])
 def test_a_failed_transaction_leaves_nothing_behind(
     store: StateStore, interrupt: type[BaseException]
 ) -> None:

@@ -1,0 +1,235 @@
+"""Runtime benchmark: re-rank latency under writers and refits, event-loop hold, memory growth.
+
+``python -m leafloaf.bench.runtime --data ../shared/data/instacart_1k --out reports/`` writes
+``runtime.json`` and ``runtime.md``. Memory is measured with :mod:`tracemalloc` over
+everything the engine allocates (store, caches, population model), per shopper, in a fresh
+process per scale; larger populations are made by cloning real shoppers under new ids.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import random
+import subprocess
+import sys
+import threading
+import time
+import tracemalloc
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from leafloaf.config import EngineConfig
+from leafloaf.datasets import Dataset, load_instacart
+from leafloaf.engine import GraphitiPersonalizationEngine
+from leafloaf.models import Event
+
+__all__ = ["clone_shoppers", "measure_latency_under_load", "measure_loop_hold", "measure_memory"]
+
+
+def clone_shoppers(dataset: Dataset, shoppers: int) -> list[Event]:
+    """Events of ``shoppers`` shoppers: the real ones, then copies under new ids."""
+    by_user: dict[str, list[Event]] = {}
+    for event in dataset.events:
+        by_user.setdefault(event.user_id, []).append(event)
+    users = sorted(by_user)
+    out: list[Event] = []
+    for n in range(shoppers):
+        source = users[n % len(users)]
+        copy = n // len(users)
+        user = source if copy == 0 else f"{source}#{copy}"
+        for e in by_user[source]:
+            out.append(
+                e
+                if copy == 0
+                else e.model_copy(update={"user_id": user, "event_id": f"{e.event_id}#{copy}"})
+            )
+    return out
+
+
+def _p(values: list[float], q: float) -> float:
+    return float(np.percentile(values, q)) if values else float("nan")
+
+
+def measure_latency_under_load(dataset: Dataset, calls: int = 2_000) -> dict[str, float]:
+    """``rerank`` p50/p95 idle, then while 8 threads write and a refit runs continuously."""
+    events = dataset.events
+    cut = int(len(events) * 0.6)
+    engine = GraphitiPersonalizationEngine(dataset.catalog, config=EngineConfig(batch_size=500))
+    engine.record_many(events[:cut])
+    engine.fit()
+    pop = engine.population
+    pool = sorted(pop.item_lines, key=lambda p: -pop.item_lines[p])[:5_000]
+    users = dataset.users[:200]
+    rng = random.Random(3)
+
+    def timed() -> list[float]:
+        out = []
+        for _ in range(calls):
+            user, candidates = rng.choice(users), rng.sample(pool, min(200, len(pool)))
+            t0 = time.perf_counter()
+            engine.rerank(user, candidates)[:20]
+            out.append((time.perf_counter() - t0) * 1000)
+        return out
+
+    for user in users:
+        engine.rerank(user, pool[:200])
+    idle = timed()
+    stop = threading.Event()
+    fits_before = engine._refitter.fits
+    rest = events[cut:]
+
+    def write(shard: list[Event]) -> None:
+        for i in range(0, len(shard), 200):
+            if stop.is_set():
+                return
+            engine.record_many(shard[i : i + 200])
+
+    def refit_forever() -> None:
+        while not stop.is_set():
+            engine.refit(wait=True, timeout=60)
+
+    threads = [threading.Thread(target=write, args=(rest[i::8],)) for i in range(8)]
+    threads.append(threading.Thread(target=refit_forever))
+    for t in threads:
+        t.start()
+    busy = timed()
+    stop.set()
+    for t in threads:
+        t.join()
+    return {
+        "rerank_200_idle_p50_ms": _p(idle, 50),
+        "rerank_200_idle_p95_ms": _p(idle, 95),
+        "rerank_200_loaded_p50_ms": _p(busy, 50),
+        "rerank_200_loaded_p95_ms": _p(busy, 95),
+        "refits_during_loaded_run": engine._refitter.fits - fits_before,
+    }
+
+
+def measure_loop_hold(dataset: Dataset, calls: int = 2_000) -> dict[str, float]:
+    """How long each ``engine.aio`` call holds the event loop before it yields."""
+    engine = GraphitiPersonalizationEngine(dataset.catalog)
+    engine.record_many(dataset.events)
+    engine.fit()
+    users = dataset.users[:200]
+    pool = list(engine.population.item_lines)[:200]
+    holds: list[float] = []
+    lags: list[float] = []
+
+    async def main() -> None:
+        done = False
+
+        async def ticker() -> None:
+            last = time.perf_counter()
+            while not done:
+                await asyncio.sleep(0)
+                now = time.perf_counter()
+                lags.append((now - last) * 1000)
+                last = now
+
+        tick = asyncio.create_task(ticker())
+        pending = []
+        rng = random.Random(5)
+        for n in range(calls):
+            user = rng.choice(users)
+            t0 = time.perf_counter()
+            if n % 4 == 0:
+                call = engine.aio.record(
+                    Event.view(user, rng.choice(pool), ts=datetime(2017, 6, 1, tzinfo=UTC))
+                )
+            else:
+                call = engine.aio.rerank(user, pool)
+            task = asyncio.ensure_future(call)
+            await asyncio.sleep(0)  # the task runs to its first await (the thread hand-off)
+            holds.append((time.perf_counter() - t0) * 1000)
+            pending.append(task)
+            if len(pending) >= 16:
+                await asyncio.gather(*pending)
+                pending.clear()
+        await asyncio.gather(*pending)
+        done = True
+        await tick
+
+    asyncio.run(main())
+    return {
+        "aio_call_hold_p50_ms": _p(holds, 50),
+        "aio_call_hold_p99_ms": _p(holds, 99),
+        "aio_call_hold_max_ms": max(holds),
+        "loop_tick_gap_p99_ms": _p(lags, 99),
+    }
+
+
+def measure_memory(data: str, shoppers: int) -> dict[str, float]:
+    """Traced bytes the engine holds per shopper after ingest, fit and one read each."""
+    dataset = load_instacart(data)
+    events = clone_shoppers(dataset, shoppers)
+    tracemalloc.start()
+    base = tracemalloc.get_traced_memory()[0]
+    engine = GraphitiPersonalizationEngine(dataset.catalog)
+    t0 = time.perf_counter()
+    engine.record_many(events)
+    ingest_s = time.perf_counter() - t0
+    after_ingest = tracemalloc.get_traced_memory()[0] - base
+    engine.fit()
+    for user in engine.users():
+        engine.usual_order(user)
+    held, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    held -= base
+    catalog_bytes = 0  # the catalog is loaded before tracing starts
+    return {
+        "shoppers": shoppers,
+        "events": len(events),
+        "ingest_seconds_traced": ingest_s,
+        "bytes_per_shopper_after_ingest": after_ingest / shoppers,
+        "bytes_per_shopper": (held - catalog_bytes) / shoppers,
+        "peak_bytes": peak - base,
+    }
+
+
+def _memory_in_subprocess(data: str, shoppers: int) -> dict[str, float]:
+    code = (
+        "import json, sys; from leafloaf.bench.runtime import measure_memory; "
+        "print(json.dumps(measure_memory(sys.argv[1], int(sys.argv[2]))))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code, data, str(shoppers)],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    result: dict[str, float] = json.loads(out.stdout.strip().splitlines()[-1])
+    return result
+
+
+def main(argv: list[str] | None = None, log: Callable[[str], None] = print) -> dict[str, Any]:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--data", required=True, help="an Instacart-layout folder")
+    parser.add_argument("--out", default="reports", help="folder for runtime.json / runtime.md")
+    parser.add_argument("--scales", default="1000,10000", help="shopper counts for memory")
+    args = parser.parse_args(argv)
+    dataset = load_instacart(args.data)
+    results: dict[str, Any] = {"dataset": args.data.rstrip("/").split("/")[-1]}
+    results.update(measure_latency_under_load(dataset))
+    log(json.dumps(results))
+    results.update(measure_loop_hold(dataset))
+    log(json.dumps(results))
+    results["memory"] = []
+    for scale in [int(s) for s in args.scales.split(",") if s]:
+        row = _memory_in_subprocess(args.data, scale)
+        results["memory"].append(row)
+        log(json.dumps(row))
+    results["measured_at"] = datetime.now(UTC).isoformat(timespec="seconds")
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "runtime.json").write_text(json.dumps(results, indent=2) + "\n")
+    return results
+
+
+if __name__ == "__main__":
+    main()
