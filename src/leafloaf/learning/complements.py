@@ -33,8 +33,8 @@ class CoOccurrence:
     index: dict[str, int]
     with_counts: NDArray[np.float64]
     n_units: int
-    neighbour: NDArray[np.int64]
-    together: NDArray[np.float64]
+    neighbour: NDArray[np.int32]
+    together: NDArray[np.float32]
     starts: NDArray[np.int64]
 
     def base_rate(self, product_id: str) -> float:
@@ -163,7 +163,7 @@ def fit_cooccurrence(
         index=index,
         with_counts=with_counts,
         n_units=len(units),
-        neighbour=(uniq % m).astype(np.int64),
-        together=cnt.astype(np.float64),
+        neighbour=(uniq % m).astype(np.int32),  # half the bytes: pair arrays dominate
+        together=cnt.astype(np.float32),
         starts=np.searchsorted(left, np.arange(len(ids) + 1)).astype(np.int64),
     )

@@ -176,21 +176,58 @@ class DeltaBatch:
         self._put(user, f"decl:{attribute}", DECL_OPS, [day, -INF] if avoid else [-INF, day])
 
 
-@dataclass(frozen=True, slots=True)
-class Item:
-    """Parsed ``i:`` row of one product for one user."""
+class _Column:
+    """One named column of an :class:`Item`, read from the row it views."""
 
-    lines: float
-    quantity: float
-    log_decayed: float
-    first_day: float
-    last_day: float
-    log_price_sum: float
-    priced: float
-    views: float
-    carts: float
-    removes: float
-    dismisses: float
+    __slots__ = ("doc", "index")
+
+    def __init__(self, index: int, doc: str) -> None:
+        self.index = index
+        self.doc = doc
+
+    def __get__(self, item: Item, owner: type | None = None) -> float:
+        return item._v[self.index]
+
+
+class Item:
+    """Parsed ``i:`` row of one product for one user: a read-only view of the row itself.
+
+    It keeps a reference to the stored row (no copy, no float objects), which is what makes
+    a cached shopper cheap to hold. ``Item(*values)`` builds one from values.
+    """
+
+    __slots__ = ("_v",)
+
+    def __init__(self, *values: float) -> None:
+        self._v: Sequence[float] = values
+
+    @classmethod
+    def view(cls, row: Sequence[float]) -> Item:
+        """An item over ``row`` (a stored row that is never modified afterwards)."""
+        item = cls.__new__(cls)
+        item._v = row
+        return item
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Item) and list(self._v) == list(other._v)
+
+    def __hash__(self) -> int:
+        return hash(tuple(self._v))
+
+    def __repr__(self) -> str:
+        return f"Item{tuple(self._v)!r}"
+
+    lines = _Column(N, "purchased lines")
+    quantity = _Column(QTY, "units bought in all")
+    log_decayed = _Column(LDEC, "log of the recency-decayed line count")
+    first_day = _Column(T0, "day of the first purchase")
+    last_day = _Column(T1, "day of the latest purchase")
+    log_price_sum = _Column(LPRICE, "sum of log unit prices over priced lines")
+    priced = _Column(NPRICE, "lines with a price")
+    views = _Column(VIEWS, "product views")
+    carts = _Column(CARTS, "cart adds")
+    removes = _Column(REMOVES, "cart removes")
+    dismisses = _Column(DISMISSES, "dismissed suggestions")
 
 
 @dataclass
@@ -213,7 +250,7 @@ class UserStats:
         for key, v in rows.items():
             kind, _, rest = key.partition(":")
             if kind == "i":
-                stats.items[rest] = Item(*v)
+                stats.items[rest] = Item.view(v)
             elif kind == "b":
                 stats.baskets[rest] = (v[0], v[1], v[2], v[3])
             elif kind == "q":
