@@ -19,6 +19,7 @@ from leafloaf.stores.base import (
     event_to_record,
     merger_for,
 )
+from leafloaf.stores.eventlog import EventLog
 
 __all__ = ["InMemoryStore"]
 
@@ -58,10 +59,8 @@ class InMemoryStore(StateStore):
     def __init__(self) -> None:
         self._lock = threading.RLock()
         self._rows: dict[str, _Rows] = {}
-        self._log: dict[str, EventRecord] = {}
-        self._by_user: dict[str, list[str]] = {}
+        self._log = EventLog()
         self._tx: _Transaction | None = None
-        self._owner: int | None = None
 
     # --- transactions ------------------------------------------------------------------------
     @contextmanager
@@ -80,35 +79,17 @@ class InMemoryStore(StateStore):
             self._publish(tx)
 
     def _publish(self, tx: _Transaction) -> None:
-        for user in tx.forgotten:
-            self._rows.pop(user, None)
-            for event_id in self._by_user.pop(user, ()):
-                self._log.pop(event_id, None)
-        if tx.removed_events:
-            touched = set()
-            for event_id in tx.removed_events:
-                record = self._log.pop(event_id, None)
-                if record is not None:
-                    touched.add(record[1])
-            for user in touched:
-                kept = [e for e in self._by_user.get(user, ()) if e not in tx.removed_events]
-                if kept:
-                    self._by_user[user] = kept
-                else:
-                    self._by_user.pop(user, None)
+        if tx.forgotten or tx.removed_events:  # erasure: a compacted log replaces the old one
+            self._log = self._log.without(tx.forgotten, tx.removed_events)
+            for user in tx.forgotten:
+                self._rows.pop(user, None)
         for user, rows in tx.rows.items():
             if rows:
                 self._rows[user] = rows
             else:
                 self._rows.pop(user, None)
-        by_user = self._by_user
-        for event_id, record in tx.log.items():
-            self._log[event_id] = record
-            ids = by_user.get(record[1])
-            if ids is None:
-                by_user[record[1]] = [event_id]
-            else:
-                ids.append(event_id)
+        if tx.log:
+            self._log.append(tx.log.values())
 
     def _working(self, tx: _Transaction, user_id: str) -> _Rows:
         rows = tx.rows.get(user_id)
@@ -153,7 +134,7 @@ class InMemoryStore(StateStore):
 
     def users(self) -> Iterator[str]:
         with self._lock:
-            found = list(dict.fromkeys([*self._rows, *self._by_user]))
+            found = list(dict.fromkeys([*self._rows, *self._log.user_ids()]))
         return iter(found)
 
     # --- event log -----------------------------------------------------------------------------
@@ -161,15 +142,18 @@ class InMemoryStore(StateStore):
         with self.transaction():
             tx = self._tx
             assert tx is not None
-            log, pending = self._log, tx.log
+            pending = tx.log
+            known = self._log.known([e.event_id for e in events])
+            if known and (tx.forgotten or tx.removed_events):  # erased in this transaction
+                known = {
+                    e
+                    for e in known
+                    if e not in tx.removed_events and self._log.owner(e) not in tx.forgotten
+                }
             fresh = []
             for event in events:
                 event_id = event.event_id
-                new = (
-                    event_id not in pending
-                    and (event_id not in log or event_id in tx.removed_events)
-                    and not (event_id in log and log[event_id][1] in tx.forgotten)
-                )
+                new = event_id not in pending and event_id not in known
                 if new:
                     pending[event_id] = event_to_record(event)
                 fresh.append(new)
@@ -179,15 +163,14 @@ class InMemoryStore(StateStore):
         return (event_from_record(record) for record in self._select(user_id))
 
     def _select(self, user_id: str | None) -> list[EventRecord]:
-        with self._lock:
-            if user_id is None:
-                return list(self._log.values())
-            log = self._log
-            return [log[event_id] for event_id in self._by_user.get(user_id, ())]
+        log = self._log
+        if user_id is None:
+            return list(log.records())
+        return log.user_records(user_id)
 
     def records(self) -> Iterator[EventRecord]:
         """The stored event records, without building Event objects (fast batch scans)."""
-        return iter(self._select(None))
+        return self._log.records(len(self._log))
 
     def event_count(self) -> int:
         return len(self._log)
@@ -211,17 +194,22 @@ class InMemoryStore(StateStore):
 
     def snapshot(self) -> StoreSnapshot:
         with self._lock:
-            return _MemorySnapshot(dict(self._rows), list(self._log.values()))
+            return _MemorySnapshot(dict(self._rows), self._log, len(self._log))
 
 
 class _MemorySnapshot(StoreSnapshot):
-    """Published row dicts and log records captured under the store lock (no copies of data)."""
+    """Published row dicts and the log up to its length, captured under the store lock.
 
-    def __init__(self, rows: dict[str, _Rows], records: list[EventRecord]) -> None:
+    Nothing is copied: published rows never change, and the log only grows past ``stop``
+    (an erasure replaces the whole log object, leaving this one as it was).
+    """
+
+    def __init__(self, rows: dict[str, _Rows], log: EventLog, stop: int) -> None:
         self._rows = rows
-        self._records = records
+        self._log = log
+        self._stop = stop
         users = dict.fromkeys(rows)
-        users.update(dict.fromkeys(r[1] for r in records))
+        users.update(dict.fromkeys(log.user_ids()))
         self._users = sorted(users)
 
     def users(self) -> list[str]:
@@ -231,7 +219,7 @@ class _MemorySnapshot(StoreSnapshot):
         return self._rows.get(user_id, {})
 
     def records(self) -> Iterator[EventRecord]:
-        return iter(self._records)
+        return self._log.records(self._stop)
 
     def event_count(self) -> int:
-        return len(self._records)
+        return self._stop

@@ -1,0 +1,217 @@
+"""EventLog: the in-memory store's event log, packed in typed columns (about 100 bytes an event).
+
+A log of Python tuples costs about 300 bytes an event (the tuple, its float objects, the id
+string and a dictionary entry to find duplicates); at a hundred events a shopper that is
+most of what the engine holds. Here every field is a column of a typed :class:`array.array`,
+repeated strings (users, products, baskets, time zones) are stored once in a table, event
+ids are UTF-8 bytes in one buffer, and duplicate detection uses a sorted array of 64-bit
+hashes (verified against the stored id, so a hash collision can never drop an event) plus a
+dictionary of the most recent ids.
+
+The log is append-only. Erasure builds a new, compacted log without the erased events
+(:meth:`EventLog.without`), so readers holding the old one are never disturbed and no
+erased string stays referenced.
+"""
+
+from __future__ import annotations
+
+import math
+from array import array
+from collections.abc import Iterable, Iterator, Sequence
+
+import numpy as np
+
+from leafloaf.models import EventType
+from leafloaf.stores.base import EventRecord
+
+__all__ = ["EventLog"]
+
+_KINDS = [kind.value for kind in EventType]
+_KIND_CODE = {kind: code for code, kind in enumerate(_KINDS)}
+_RECENT = 65_536
+"""Ids kept in a dictionary before they are merged into the sorted hash index."""
+
+
+class _Table:
+    """Distinct strings and their codes (users, products, baskets)."""
+
+    __slots__ = ("codes", "values")
+
+    def __init__(self) -> None:
+        self.values: list[str] = []
+        self.codes: dict[str, int] = {}
+
+    def code(self, value: str) -> int:
+        code = self.codes.get(value)
+        if code is None:
+            code = self.codes[value] = len(self.values)
+            self.values.append(value)
+        return code
+
+
+class EventLog:
+    """Accepted events in columns; :meth:`append` only after :meth:`known` said they are new.
+
+    >>> log = EventLog()
+    >>> log.append([("search", "ann", 0.0, None, 1.0, None, "tea", None, None, None, "e1", 0.0)])
+    >>> log.known(["e1", "e2"]), len(log)
+    ({'e1'}, 1)
+    """
+
+    def __init__(self) -> None:
+        self.kind = array("B")
+        self.user = array("I")
+        self.ts = array("d")
+        self.zone = array("H")
+        self.product = array("i")
+        self.quantity = array("d")
+        self.price = array("d")
+        self.basket = array("i")
+        self.id_end = array("Q")
+        self.ids = bytearray()
+        self.extra: dict[int, tuple[str | None, str | None, str | None]] = {}
+        """Row → (query, member, household), only for rows that have any of them."""
+        self.users = _Table()
+        self.products = _Table()
+        self.baskets = _Table()
+        self.zones: list[float] = []
+        self.by_user: dict[int, array[int]] = {}
+        self._recent: dict[str, int] = {}
+        self._hashes = np.zeros(0, dtype=np.int64)
+        self._hash_rows = np.zeros(0, dtype=np.int64)
+
+    def __len__(self) -> int:
+        return len(self.id_end)
+
+    # --- ids -------------------------------------------------------------------------------------
+    def event_id(self, row: int) -> str:
+        start = self.id_end[row - 1] if row else 0
+        return self.ids[start : self.id_end[row]].decode("utf-8")
+
+    def known(self, event_ids: Sequence[str]) -> set[str]:
+        """Which of ``event_ids`` are already in the log."""
+        recent = self._recent
+        found = {e for e in event_ids if e in recent}
+        rest = [e for e in event_ids if e not in found]
+        if not rest or not len(self._hashes):
+            return found
+        hashes = np.fromiter((hash(e) for e in rest), dtype=np.int64, count=len(rest))
+        where = np.searchsorted(self._hashes, hashes)
+        inside = np.minimum(where, len(self._hashes) - 1)
+        candidates = np.flatnonzero(self._hashes[inside] == hashes)
+        for i in candidates.tolist():
+            pos, target = int(where[i]), int(hashes[i])
+            while pos < len(self._hashes) and self._hashes[pos] == target:
+                if self.event_id(int(self._hash_rows[pos])) == rest[i]:
+                    found.add(rest[i])
+                    break
+                pos += 1
+        return found
+
+    def _index_recent(self) -> None:
+        if not self._recent:
+            return
+        ids = list(self._recent)
+        hashes = np.fromiter((hash(e) for e in ids), dtype=np.int64, count=len(ids))
+        rows = np.fromiter(self._recent.values(), dtype=np.int64, count=len(ids))
+        all_hashes = np.concatenate([self._hashes, hashes])
+        all_rows = np.concatenate([self._hash_rows, rows])
+        order = np.argsort(all_hashes, kind="stable")
+        self._hashes, self._hash_rows = all_hashes[order], all_rows[order]
+        self._recent = {}
+
+    # --- writing ---------------------------------------------------------------------------------
+    def append(self, records: Iterable[EventRecord]) -> None:
+        """Add records whose ids are not in the log (the caller checked with :meth:`known`)."""
+        users, products, baskets = self.users, self.products, self.baskets
+        by_user, recent, extra = self.by_user, self._recent, self.extra
+        for record in records:
+            kind, user, ts, product, qty, price, query, basket, member, household, event_id = (
+                record[:11]
+            )
+            offset = float(record[11]) if len(record) > 11 else 0.0
+            row = len(self.id_end)
+            u = users.code(user)
+            self.kind.append(_KIND_CODE[kind])
+            self.user.append(u)
+            self.ts.append(ts)
+            zone = 0
+            if offset:
+                if offset not in self.zones:
+                    self.zones.append(offset)
+                zone = self.zones.index(offset) + 1
+            self.zone.append(zone)
+            self.product.append(products.code(product) if product is not None else -1)
+            self.quantity.append(qty)
+            self.price.append(math.nan if price is None else price)
+            self.basket.append(baskets.code(basket) if basket is not None else -1)
+            self.ids += event_id.encode("utf-8")
+            self.id_end.append(len(self.ids))
+            if query is not None or member is not None or household is not None:
+                extra[row] = (query, member, household)
+            rows = by_user.get(u)
+            if rows is None:
+                rows = by_user[u] = array("I")
+            rows.append(row)
+            recent[event_id] = row
+        if len(recent) > max(_RECENT, len(self._hashes) // 8):
+            self._index_recent()
+
+    def without(self, users: set[str], event_ids: set[str]) -> EventLog:
+        """A new, compacted log without the events of ``users`` or with ids ``event_ids``."""
+        log = EventLog()
+        gone = {self.users.codes[u] for u in users if u in self.users.codes}
+        keep = (
+            self.record(row)
+            for row in range(len(self))
+            if self.user[row] not in gone and (not event_ids or self.event_id(row) not in event_ids)
+        )
+        log.append(keep)
+        log._index_recent()
+        return log
+
+    # --- reading ---------------------------------------------------------------------------------
+    def record(self, row: int) -> EventRecord:
+        """The stored form of one row."""
+        query, member, household = self.extra.get(row, (None, None, None))
+        product, basket, zone = self.product[row], self.basket[row], self.zone[row]
+        price = self.price[row]
+        return (
+            _KINDS[self.kind[row]],
+            self.users.values[self.user[row]],
+            self.ts[row],
+            self.products.values[product] if product >= 0 else None,
+            self.quantity[row],
+            None if math.isnan(price) else price,
+            query,
+            self.baskets.values[basket] if basket >= 0 else None,
+            member,
+            household,
+            self.event_id(row),
+            self.zones[zone - 1] if zone else 0.0,
+        )
+
+    def records(self, stop: int | None = None) -> Iterator[EventRecord]:
+        """Rows ``0 .. stop`` (default: all), in log order."""
+        end = len(self) if stop is None else stop
+        return (self.record(row) for row in range(end))
+
+    def user_records(self, user_id: str, stop: int | None = None) -> list[EventRecord]:
+        """One user's rows, in log order."""
+        code = self.users.codes.get(user_id)
+        rows = self.by_user.get(code) if code is not None else None
+        if rows is None:
+            return []
+        end = len(self) if stop is None else stop
+        return [self.record(row) for row in rows if row < end]
+
+    def owner(self, event_id: str) -> str | None:
+        """The user whose event has this id (a scan: erasure-time only)."""
+        for row in range(len(self)):
+            if self.event_id(row) == event_id:
+                return self.users.values[self.user[row]]
+        return None
+
+    def user_ids(self) -> list[str]:
+        """Users with at least one event, in first-seen order."""
+        return [self.users.values[u] for u in self.by_user]
