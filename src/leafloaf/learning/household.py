@@ -92,7 +92,7 @@ def merge_stats(a: UserStats, b: UserStats, joint: bool = False) -> UserStats:
     if joint:
         first_orders = sorted(a.baskets.values(), key=lambda v: v[1])
         second_orders = sorted(b.baskets.values(), key=lambda v: v[1])
-        baskets = {}
+        baskets: dict[str, Sequence[float]] = {}
         for k in range(max(len(first_orders), len(second_orders))):
             if k < len(first_orders) and k < len(second_orders):
                 x, y = first_orders[k], second_orders[k]

@@ -23,6 +23,7 @@ row key            columns                                                  writ
 from __future__ import annotations
 
 import math
+import sys
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -64,6 +65,10 @@ _ACTION_COLUMN = {
 }
 
 
+_intern = sys.intern
+_HOUR_KEYS = [f"h:{hour}" for hour in range(24)]
+
+
 def _quantity_key(quantity: float) -> str:
     return f"{quantity:g}"
 
@@ -100,7 +105,7 @@ class DeltaBatch:
             lprice, npriced = (math.log(price + 1e-9), 1.0) if price is not None else (0.0, 0.0)
             self._put(
                 user,
-                f"i:{pid}",
+                _intern(f"i:{pid}"),
                 ITEM_OPS,
                 [1.0, qty, self.decay_rate * day, day, day, lprice, npriced, 0, 0, 0, 0],
             )
@@ -109,7 +114,7 @@ class DeltaBatch:
             self._put(user, f"b:{basket}", BASKET_OPS, [1.0, day, day, spend])
             if qty != 1.0:
                 self._put(user, f"q:{pid}:{_quantity_key(qty)}", COUNT_OPS, [1.0])
-            self._put(user, f"h:{event.ts.hour}", COUNT_OPS, [1.0])
+            self._put(user, _HOUR_KEYS[event.ts.hour], COUNT_OPS, [1.0])
             if event.member_id is not None:
                 self._put(user, f"m:{event.member_id}", SPAN_OPS, [1.0, day, day])
         elif kind is EventType.SEARCH:
@@ -118,7 +123,7 @@ class DeltaBatch:
         else:
             values = [0.0, 0.0, -INF, INF, -INF, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0]
             values[_ACTION_COLUMN[kind]] = 1.0
-            self._put(user, f"i:{event.product_id}", ITEM_OPS, values)
+            self._put(user, _intern(f"i:{event.product_id}"), ITEM_OPS, values)
 
     def add_many(self, events: Iterable[Event]) -> None:
         """Fold many events; purchases take an unrolled path (the ingest hot loop)."""
@@ -150,7 +155,7 @@ class DeltaBatch:
             else:
                 item = [1.0, qty, rate * day, day, day, log(price + 1e-9), 1.0, 0.0, 0.0, 0.0, 0.0]
                 spend = qty * price
-            key = f"i:{pid}"
+            key = _intern(f"i:{pid}")  # one key string per product across all shoppers
             current = rows.get(key)
             if current is None:
                 rows[key] = (ITEM_OPS, item)
@@ -162,7 +167,7 @@ class DeltaBatch:
                 rows[key] = (BASKET_OPS, [1.0, day, day, spend])
             else:
                 merge_basket(current[1], [1.0, day, day, spend])  # type: ignore[arg-type]
-            key = f"h:{ts.hour}"
+            key = _HOUR_KEYS[ts.hour]
             current = rows.get(key)
             if current is None:
                 rows[key] = (COUNT_OPS, [1.0])
@@ -236,7 +241,8 @@ class UserStats:
 
     user_id: str
     items: dict[str, Item]
-    baskets: dict[str, tuple[float, float, float, float]]
+    baskets: dict[str, Sequence[float]]
+    """Basket rows: lines, first day, last day, spend."""
     quantities: dict[str, dict[float, float]]
     members: dict[str, tuple[float, float, float]]
     hours: dict[int, float]
@@ -250,9 +256,9 @@ class UserStats:
         for key, v in rows.items():
             kind, _, rest = key.partition(":")
             if kind == "i":
-                stats.items[rest] = Item.view(v)
+                stats.items[_intern(rest)] = Item.view(v)  # product ids: one copy for all
             elif kind == "b":
-                stats.baskets[rest] = (v[0], v[1], v[2], v[3])
+                stats.baskets[rest] = v
             elif kind == "q":
                 pid, _, q = rest.rpartition(":")
                 stats.quantities.setdefault(pid, {})[float(q)] = v[0]
