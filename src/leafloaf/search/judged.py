@@ -82,7 +82,9 @@ def load_judged(folder: str | Path) -> list[JudgedQuery]:
                 for row in csv.DictReader(handle, delimiter="\t")]  # fmt: skip
 
 
-def graded_metrics(ranked: Sequence[str], grades: Mapping[str, int], k: int = 10) -> dict[str, float]:
+def graded_metrics(
+    ranked: Sequence[str], grades: Mapping[str, int], k: int = 10
+) -> dict[str, float]:
     """nDCG@k (gains 2/1/0), P@k, exact-only P@k and top-1 of one ranking.
 
     P@k counts grade >= 1 over ``min(k, relevant products)``, so a perfect list scores 1
@@ -150,8 +152,9 @@ def evaluate_judged(
     ``"tune"`` or None for all. ``backend``: makes the (empty) backend to index the catalog
     with; default ``LocalSearch(dense=False)``.
 
-    >>> result = evaluate_judged("../shared/data/instacart_1k", "tests/search/judged")  # doctest: +SKIP
-    >>> result["orders"]["new-shopper"]["p@10"]        # mean, low, high   # doctest: +SKIP
+    >>> data, judged = "../shared/data/instacart_1k", "tests/search/judged"
+    >>> evaluate_judged(data, judged)["orders"]["new-shopper"]["p@10"]  # doctest: +SKIP
+    [0.9, 0.86, 0.94]
     """
     started = time.perf_counter()
     data = load_basket_data(data_folder)
@@ -205,11 +208,14 @@ def evaluate_judged(
         "personalised_queries": len(rows["personalised"]),
         "personalised_cases": len(bought_ndcg["personalised"]),
         "orders": {o: _summary(rows[o]) for o in ORDERS},
-        "by_kind": {k: {o: _summary(v[o]) for o in ORDERS if v[o]} for k, v in sorted(kinds.items())},
+        "by_kind": {
+            k: {o: _summary(v[o]) for o in ORDERS if v[o]} for k, v in sorted(kinds.items())
+        },
         "kind_queries": {k: len(v["raw"]) for k, v in sorted(kinds.items())},
         "differences": {
-            f"new-shopper - raw {m}": _paired([r[m] for r in rows["new-shopper"]],
-                                              [r[m] for r in rows["raw"]])  # fmt: skip
+            f"new-shopper - raw {m}": _paired(
+                [r[m] for r in rows["new-shopper"]], [r[m] for r in rows["raw"]]
+            )
             for m in METRICS
         },
         "seconds": 0.0,
@@ -255,7 +261,11 @@ def judged_markdown(result: Mapping[str, Any]) -> str:
               "|---|---|"]  # fmt: skip
     for order, figure in result["bought_ndcg@10"].items():
         lines.append(f"| {order} | {_cell(figure)} |")
-    lines += ["", "| kind | order | queries | nDCG@10 | P@10 | top-1 |", "|---|---|---:|---|---|---|"]
+    lines += [
+        "",
+        "| kind | order | queries | nDCG@10 | P@10 | top-1 |",
+        "|---|---|---:|---|---|---|",
+    ]
     for kind, orders in result["by_kind"].items():
         for order, figures in orders.items():
             lines.append(f"| {kind} | {order} | {result['kind_queries'][kind]} | "

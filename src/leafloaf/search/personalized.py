@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Literal
-
-import numpy as np
 
 from leafloaf.catalog import attribute_label
 from leafloaf.errors import ValidationError
 from leafloaf.search.base import PersonalizedHit, SearchBackend, SearchFilters, SearchHit
+from leafloaf.search.lexical import relevance_tier
 
 if TYPE_CHECKING:
     from leafloaf.engine import GraphitiPersonalizationEngine
@@ -26,27 +24,24 @@ _GENERIC_DIET_REASON = "conflicts with what you avoid"
 def popularity_prior_order(
     hits: Sequence[SearchHit], item_lines: Mapping[str, float]
 ) -> list[SearchHit]:
-    """Retrieved hits in the order a shopper with no history sees: relevance × popularity.
+    """Retrieved hits in the order a shopper with no history sees: relevance tiers first,
+    population purchases inside a tier.
 
-    Sorts by ``log(score / best score) + log(1 + purchases)``, i.e. the retrieval score
-    as a likelihood times the population's purchase count as a prior, so among equally
-    relevant products (every yogurt for "yogurt") the ones people buy come first, and a
-    weak match needs many more purchases to pass a strong one. No weight to tune.
+    Equal retrieval scores are equally good textual matches (a tier, see
+    :func:`~leafloaf.search.lexical.relevance_tier`); among them (every plain yogurt for
+    "yogurt") the products people buy come first. A popular product never passes a
+    better textual match. No weight to tune.
 
     >>> hits = [SearchHit(product_id=p, score=s, retriever="bm25")
     ...         for p, s in (("rare", 2.0), ("popular", 2.0), ("weak", 0.5))]
-    >>> [h.product_id for h in popularity_prior_order(hits, {"popular": 50, "weak": 50})]
-    ['popular', 'weak', 'rare']
+    >>> [h.product_id for h in popularity_prior_order(hits, {"popular": 50, "weak": 900})]
+    ['popular', 'rare', 'weak']
     """
-    top = max((h.score for h in hits), default=0.0)
-    if not top > 0 or not math.isfinite(top):
-        return list(hits)
-    n = len(hits)
-    scores = np.fromiter((h.score for h in hits), dtype=np.float64, count=n)
-    bought = np.fromiter((item_lines.get(h.product_id, 0.0) for h in hits), np.float64, n)
-    relevance = np.clip(np.nan_to_num(scores / top, nan=0.0), 1e-3, 1.0)
-    key = np.log(relevance) + np.log1p(bought)
-    return [hits[i] for i in np.argsort(-key, kind="stable").tolist()]  # ties: retrieval order
+
+    def key(i: int) -> tuple[float, float, int]:
+        return -relevance_tier(hits[i].score), -item_lines.get(hits[i].product_id, 0.0), i
+
+    return [hits[i] for i in sorted(range(len(hits)), key=key)]
 
 
 def personalized_search(
@@ -95,7 +90,8 @@ def personalized_search(
     if declared:
         excluded = (*base.exclude_attributes, *declared)
         base = base.model_copy(update={"exclude_attributes": tuple(dict.fromkeys(excluded))})
-    hits = backend.search(query, k=max(pool, k), filters=base)
+    item_lines = engine.population.item_lines if prior == "popularity" else {}
+    hits = backend.search_with_prior(query, k=max(pool, k), filters=base, prior=item_lines)
     catalog = engine.catalog
     blocked = set(declared)
     retrieved = {}
@@ -103,20 +99,24 @@ def personalized_search(
         pid = hit.product_id
         if pid in catalog and not (blocked and blocked.intersection(catalog.attributes(pid))):
             retrieved[pid] = (rank, hit)
-    item_lines = engine.population.item_lines if prior == "popularity" else {}
     if prior == "popularity" and retrieved:
         ordered = popularity_prior_order([h for _, h in retrieved.values()], item_lines)
         retrieved = {h.product_id: retrieved[h.product_id] for h in ordered}
     if not retrieved:
         return []
-    ranking = engine.rerank(user_id, list(retrieved), query=query)
+    # the shopper's statistics re-order each relevance tier, never across tiers: what
+    # they buy comes first among equally good matches, not before a better match
+    reranked = engine.rerank(user_id, list(retrieved), query=query)
+    position = {pid: i for i, pid in enumerate(reranked.product_ids)}
+    tiered = sorted(position, key=lambda pid: -relevance_tier(retrieved[pid][1].score))
+    ranking = [reranked[position[pid]] for pid in tiered[:k]]
     hiding = (
         ["hiding what you avoid: " + ", ".join(attribute_label(a) for a in declared)]
         if declared
         else []
     )
     out: list[PersonalizedHit] = []
-    for scored in ranking[:k]:
+    for scored in ranking:
         rank, hit = retrieved[scored.product_id]
         reasons = list(scored.reasons)
         bought = item_lines.get(scored.product_id, 0.0)
