@@ -20,8 +20,9 @@ Everything here is estimated from the products indexed, never from a word list:
 * **Coverage**: the query words matched, each weighted by its inverse document frequency
   in the catalog, as a share of all of them (1 when every word matched in the name).
 * **Head noun**: a product name's head is the word most likely to end a name in this
-  catalog (its share of last positions, smoothed), preferring later words; the product
-  *is* the query when its head — or its aisle — is the query's last word. That adds 1.
+  catalog (its share of last positions, smoothed), preferring later words; an aisle
+  name's head the same way. The product *is* the query when its head — or its aisle's —
+  is the query's last word. That adds 1.
 * **Compounds**: a catalog word that joins two query words (``almondmilk``) matches them
   both; a query word that splits into two catalog words seen side by side in names
   matches products holding both.
@@ -45,7 +46,7 @@ from numpy.typing import NDArray
 
 from leafloaf.models import Product
 
-__all__ = ["FieldIndex", "SpellModel", "normalise", "relevance_tier"]
+__all__ = ["FieldIndex", "SpellModel", "normalise", "relevance_tier", "tier_order"]
 
 TYPO_RATE = 0.05
 """Share of typed query words that contain a typo (web query logs: ~10 % of queries)."""
@@ -75,6 +76,33 @@ def normalise(text: str) -> str:
 def relevance_tier(score: float) -> float:
     """The tier of a relevance score: scores equal to 6 decimals are equally relevant."""
     return round(score, 6)
+
+
+def tier_order(
+    scores: NDArray[np.float64], prior: NDArray[np.float64], groups: NDArray[np.int64]
+) -> NDArray[np.int64]:
+    """Positions in ranking order: relevance tier first; inside a tier, the group (aisle)
+    holding the larger share of the tier's prior (purchases), then the item's own prior.
+
+    Which aisle a query means is learned from what people buy among its equally good
+    matches (for "banana": fresh fruits, not banana-flavoured baby food), and products
+    nobody bought yet still sit with their aisle. Groups < 0 have no share.
+
+    >>> tier_order(np.array([2.0, 2.0, 2.0, 1.0]), np.array([0.0, 5.0, 1.0, 9.0]),
+    ...            np.array([0, 1, 0, 0])).tolist()
+    [1, 2, 0, 3]
+    """
+    n = len(scores)
+    if n == 0:
+        return np.zeros(0, dtype=np.int64)
+    tiers = np.round(scores, 6)
+    levels, tier_index = np.unique(-tiers, return_inverse=True)
+    width = int(groups.max(initial=0)) + 2
+    cell = tier_index * width + np.where(groups >= 0, groups + 1, 0)
+    mass = np.bincount(cell, weights=prior, minlength=len(levels) * width)
+    total = np.bincount(tier_index, weights=prior, minlength=len(levels))
+    share = np.where(groups >= 0, mass[cell] / np.maximum(total[tier_index], 1e-12), 0.0)
+    return np.lexsort((np.arange(n), -prior, -share, tier_index)).astype(np.int64)
 
 
 def _neighbours() -> dict[str, set[str]]:
@@ -279,6 +307,24 @@ class FieldIndex:
                 )
                 heads[row] = self.vocab[segment[j]]
         self.heads = heads
+        # an aisle's head the same way ("pasta sauce" is sauce, "dry pasta" is pasta)
+        aisle_heads = np.full(self.size, -1, dtype=np.int64)
+        named: dict[str, int] = {}
+        for row, product in enumerate(products):
+            if not product.categories:
+                continue
+            aisle = product.categories[-1]
+            if aisle not in named:
+                words = [stem(w) for w in self.words(aisle) if w.isalpha()]
+                k = len(words)
+                named[aisle] = -1 if not k else self.vocab[words[max(range(k), key=lambda i: (
+                    headness.get(words[i], mean) * HEAD_DECAY ** (k - 1 - i), i))]]  # fmt: skip
+            aisle_heads[row] = named[aisle]
+        self.aisle_heads = aisle_heads
+        aisles: dict[str, int] = {}
+        self.aisle_ids = np.asarray(
+            [aisles.setdefault(p.categories[-1], len(aisles)) if p.categories else -1
+             for p in products], dtype=np.int64)  # fmt: skip
         self.spell = SpellModel(dict(surface), stem, self.df)
 
     def words(self, text: str) -> list[str]:
@@ -341,10 +387,8 @@ class FieldIndex:
                 stem = stem.split("\x00")[1]
             index = self.vocab.get(stem)
             if index is not None:
-                is_head = np.maximum(is_head, weight * (self.heads == index))
-            rows = self.postings["aisle"].get(stem)
-            if rows is not None:
-                is_head[rows] = np.maximum(is_head[rows], weight)
+                match = (self.heads == index) | (self.aisle_heads == index)
+                is_head = np.maximum(is_head, weight * match)
         scores += np.where(scores > 0, is_head, 0.0)
         return scores, corrected
 

@@ -16,7 +16,7 @@ from leafloaf.catalog import Catalog
 from leafloaf.errors import MissingExtraError, ValidationError
 from leafloaf.models import Product
 from leafloaf.search.base import SearchBackend, SearchFilters, SearchHealth, SearchHit
-from leafloaf.search.lexical import FieldIndex
+from leafloaf.search.lexical import FieldIndex, tier_order
 
 __all__ = ["LocalSearch", "WordLlamaEncoder", "embeddings_available", "relative_score_fusion"]
 
@@ -319,7 +319,8 @@ class LocalSearch(SearchBackend):
         chosen = valid[tiers >= -cut]
         ids = self._ids
         weights = np.fromiter((prior.get(ids[i], 0.0) for i in chosen), np.float64, len(chosen))
-        order = np.lexsort((chosen, -weights, -np.round(scores[chosen], 6)))[:take]
+        assert self._lexical is not None
+        order = tier_order(scores[chosen], weights, self._lexical.aisle_ids[chosen])[:take]
         return {int(chosen[i]): float(scores[chosen[i]]) for i in order}
 
     def search(

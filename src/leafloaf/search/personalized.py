@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Literal
+
+import numpy as np
 
 from leafloaf.catalog import attribute_label
 from leafloaf.errors import ValidationError
 from leafloaf.search.base import PersonalizedHit, SearchBackend, SearchFilters, SearchHit
-from leafloaf.search.lexical import relevance_tier
+from leafloaf.search.lexical import relevance_tier, tier_order
 
 if TYPE_CHECKING:
     from leafloaf.engine import GraphitiPersonalizationEngine
@@ -22,26 +24,35 @@ _GENERIC_DIET_REASON = "conflicts with what you avoid"
 
 
 def popularity_prior_order(
-    hits: Sequence[SearchHit], item_lines: Mapping[str, float]
+    hits: Sequence[SearchHit],
+    item_lines: Mapping[str, float],
+    category: Callable[[str], str | None] | None = None,
 ) -> list[SearchHit]:
     """Retrieved hits in the order a shopper with no history sees: relevance tiers first,
     population purchases inside a tier.
 
     Equal retrieval scores are equally good textual matches (a tier, see
-    :func:`~leafloaf.search.lexical.relevance_tier`); among them (every plain yogurt for
-    "yogurt") the products people buy come first. A popular product never passes a
-    better textual match. No weight to tune.
+    :func:`~leafloaf.search.lexical.relevance_tier`). Inside a tier, with ``category``
+    (product id → aisle), the aisle that holds most of the tier's purchases comes first
+    (:func:`~leafloaf.search.lexical.tier_order`), then the products people buy most. A
+    popular product never passes a better textual match. No weight to tune.
 
     >>> hits = [SearchHit(product_id=p, score=s, retriever="bm25")
     ...         for p, s in (("rare", 2.0), ("popular", 2.0), ("weak", 0.5))]
     >>> [h.product_id for h in popularity_prior_order(hits, {"popular": 50, "weak": 900})]
     ['popular', 'rare', 'weak']
     """
-
-    def key(i: int) -> tuple[float, float, int]:
-        return -relevance_tier(hits[i].score), -item_lines.get(hits[i].product_id, 0.0), i
-
-    return [hits[i] for i in sorted(range(len(hits)), key=key)]
+    if not hits:
+        return []
+    n = len(hits)
+    scores = np.fromiter((h.score for h in hits), np.float64, n)
+    prior = np.fromiter((item_lines.get(h.product_id, 0.0) for h in hits), np.float64, n)
+    groups = np.full(n, -1, dtype=np.int64)
+    if category is not None:
+        names: dict[str | None, int] = {None: -1}
+        groups = np.fromiter((names.setdefault(category(h.product_id), len(names) - 1)
+                              for h in hits), np.int64, n)  # fmt: skip
+    return [hits[i] for i in tier_order(scores, prior, groups).tolist()]
 
 
 def personalized_search(
@@ -100,16 +111,29 @@ def personalized_search(
         if pid in catalog and not (blocked and blocked.intersection(catalog.attributes(pid))):
             retrieved[pid] = (rank, hit)
     if prior == "popularity" and retrieved:
-        ordered = popularity_prior_order([h for _, h in retrieved.values()], item_lines)
+        ordered = popularity_prior_order([h for _, h in retrieved.values()], item_lines,
+                                         catalog.category)  # fmt: skip
         retrieved = {h.product_id: retrieved[h.product_id] for h in ordered}
     if not retrieved:
         return []
     # the shopper's statistics re-order each relevance tier, never across tiers: what
-    # they buy comes first among equally good matches, not before a better match
+    # they buy comes first among equally good matches, not before a better match. Inside
+    # a tier the aisle order of step 2 holds too, except for products they bought: a
+    # general liking for an aisle does not pull its products before the query's aisle
     reranked = engine.rerank(user_id, list(retrieved), query=query)
     position = {pid: i for i, pid in enumerate(reranked.product_ids)}
-    tiered = sorted(position, key=lambda pid: -relevance_tier(retrieved[pid][1].score))
-    ranking = [reranked[position[pid]] for pid in tiered[:k]]
+    group: dict[str, int] = {}
+    first_seen: dict[tuple[float, str | None], int] = {}
+    for pid, (_, hit) in retrieved.items():
+        cell = (relevance_tier(hit.score), catalog.category(pid))
+        group[pid] = first_seen.setdefault(cell, len(first_seen))
+    mine = model.item_lines
+
+    def key(pid: str) -> tuple[float, int, int]:
+        rank = -1 if mine.get(pid) else group[pid]
+        return -relevance_tier(retrieved[pid][1].score), rank, position[pid]
+
+    ranking = [reranked[position[pid]] for pid in sorted(position, key=key)[:k]]
     hiding = (
         ["hiding what you avoid: " + ", ".join(attribute_label(a) for a in declared)]
         if declared
