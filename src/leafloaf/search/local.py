@@ -312,6 +312,9 @@ class LocalSearch(SearchBackend):
             return {}
         take = min(k, len(valid))
         if prior is None:
+            if take < len(valid):  # the k best (ties at the cut: lowest rows) in linear time
+                kth = -np.partition(-scores[valid], take - 1)[take - 1]
+                valid = valid[scores[valid] >= kth]
             best = valid[np.lexsort((valid, -scores[valid]))[:take]]
             return {int(i): float(scores[i]) for i in best}
         tiers = np.round(scores[valid], 6)
