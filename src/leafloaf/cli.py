@@ -46,6 +46,16 @@ def _parser() -> argparse.ArgumentParser:
         cmd.add_argument("--seed", type=int, default=0)
         cmd.add_argument("--out", default="reports", help="output folder")
         cmd.add_argument("--no-progress", action="store_true")
+        if what == "search":
+            cmd.add_argument(
+                "--judged",
+                nargs="?",
+                const="tests/search/judged",
+                default=None,
+                help="score graded judgements instead (folder, default tests/search/judged): "
+                "nDCG@10, P@10, top-1 with bootstrap intervals",
+            )
+            cmd.add_argument("--split", choices=["heldout", "tune", "all"], default="heldout")
 
     bench = sub.add_parser("bench", help="measure ingest, re-rank and memory against budgets")
     bench.add_argument(
@@ -67,6 +77,17 @@ def _evaluate(args: argparse.Namespace) -> None:
     from leafloaf.evaluation.data import load_basket_data
     from leafloaf.evaluation.report import next_basket_markdown, plot_next_basket, write_report
 
+    if args.what == "search" and args.judged is not None:
+        from leafloaf.search.judged import evaluate_judged, judged_markdown
+
+        split = None if args.split == "all" else args.split
+        result = evaluate_judged(args.data, args.judged, split=split, seed=args.seed)
+        markdown = judged_markdown(result)
+        stem = f"search-judged-{result['dataset']}-{result['split']}"
+        for path in write_report(result, Path(args.out), stem, markdown):
+            print(f"wrote {path}")
+        print(markdown)
+        return
     data = load_basket_data(args.data, args.format)
     show = not args.no_progress
     out = Path(args.out)

@@ -63,8 +63,6 @@ def test_fusion_extremes() -> None:
     assert relative_score_fusion({}, {}, 0.5) == {}
     with pytest.raises(ValidationError):
         LocalSearch(dense=False, alpha=1.5)
-    with pytest.raises(ValidationError):
-        LocalSearch(dense=False, typo_cutoff=0)
 
 
 def test_dense_search_finds_meaning_without_shared_words() -> None:

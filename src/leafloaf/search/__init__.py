@@ -21,6 +21,7 @@ from leafloaf.search.personalized import personalized_search, popularity_prior_o
 
 if TYPE_CHECKING:
     from leafloaf.search.evaluate import evaluate_search
+    from leafloaf.search.judged import evaluate_judged
     from leafloaf.search.local import LocalSearch
     from leafloaf.search.weaviate import WeaviateSearch
 
@@ -32,6 +33,7 @@ __all__ = [
     "SearchHealth",
     "SearchHit",
     "WeaviateSearch",
+    "evaluate_judged",
     "evaluate_search",
     "personalized_search",
     "popularity_prior_order",
@@ -41,6 +43,7 @@ _LAZY = {
     "LocalSearch": "leafloaf.search.local",
     "WeaviateSearch": "leafloaf.search.weaviate",
     "evaluate_search": "leafloaf.search.evaluate",
+    "evaluate_judged": "leafloaf.search.judged",
 }
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -108,6 +108,30 @@ class SearchBackend(ABC):
         self, query: str, k: int = 10, filters: SearchFilters | None = None
     ) -> list[SearchHit]:
         """The best ``k`` products for ``query`` that pass ``filters``, best first."""
+
+    def search_with_prior(
+        self,
+        query: str,
+        k: int = 10,
+        filters: SearchFilters | None = None,
+        prior: Mapping[str, float] | None = None,
+    ) -> list[SearchHit]:
+        """:meth:`search`, with equally scored hits ordered by ``prior`` (largest first).
+
+        Equal scores are equally relevant matches; a prior such as population purchases
+        may order products inside such a tier, never across tiers. This default re-sorts
+        the backend's own ``k`` hits; a backend that can should override it to also let
+        the prior choose which products of a tier that ``k`` cuts are kept
+        (:class:`~leafloaf.search.local.LocalSearch` does).
+        """
+        hits = self.search(query, k, filters)
+        if not prior:
+            return hits
+
+        def key(i: int) -> tuple[float, float, int]:
+            return -round(hits[i].score, 6), -prior.get(hits[i].product_id, 0.0), i
+
+        return [hits[i] for i in sorted(range(len(hits)), key=key)]
 
     @abstractmethod
     def remove(self, product_ids: Iterable[str]) -> int:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import importlib.util
 import json
 import logging
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, ClassVar
@@ -17,17 +16,12 @@ from leafloaf.catalog import Catalog
 from leafloaf.errors import MissingExtraError, ValidationError
 from leafloaf.models import Product
 from leafloaf.search.base import SearchBackend, SearchFilters, SearchHealth, SearchHit
+from leafloaf.search.lexical import FieldIndex, tier_order
 
 __all__ = ["LocalSearch", "WordLlamaEncoder", "embeddings_available", "relative_score_fusion"]
 
-_WORD = re.compile(r"(?u)\b\w\w+\b")
-"""bm25s's own token pattern: queries must be cut exactly like the documents."""
-
-_FORMAT = 2
+_FORMAT = 3
 """Version of the folder layout written by :meth:`LocalSearch.save`."""
-
-_MIN_TYPO_LENGTH = 4
-"""Shorter unknown words are left alone: at 3 letters one edit is a different word."""
 
 
 def _require(module: str, extra: str, package: str) -> Any:
@@ -112,18 +106,22 @@ class WordLlamaEncoder:
 
 
 class LocalSearch(SearchBackend):
-    """Hybrid search in this process: BM25 (bm25s, English stemming) + dense vectors.
+    """Product search in this process: field-aware lexical relevance + dense vectors.
 
-    * text: name, brand, category path and tags of each product;
+    * text relevance learned from the catalog (:mod:`leafloaf.search.lexical`): name above
+      brand above aisle/department words, repeated words counted once, the product whose
+      head noun (or aisle) is the query's last word first;
     * plural/singular: Snowball stemming on documents and queries (``"bananas"`` finds
       ``"Banana"``);
-    * typos: a query word (4+ letters, not a stopword) the index has never seen is
-      replaced by the closest indexed word (rapidfuzz ratio ≥ ``typo_cutoff``), so
-      ``"yoghurt"`` finds Yogurt and ``"strawbery"`` Strawberries; such hits say
-      ``retriever="fuzzy"``;
+    * typos and spelling variants by catalog frequency: ``"strawbery"``, ``"yoghurt"`` and
+      the catalog's own ``"strawberies"`` all find strawberries; a frequent word is never
+      "corrected"; hits that a corrected word found say ``retriever="fuzzy"``;
+    * scores are relevance tiers: equal scores are equally good textual matches, and
+      :meth:`search_with_prior` orders (and keeps, when ``k`` cuts a tier) the products
+      inside a tier by a prior such as population purchases;
     * hybrid: with ``dense`` (default: when ``leafloaf[embeddings]`` is installed) lexical
       and vector results are fused by relative scores with weight ``alpha`` (1 = vector
-      only, 0 = BM25 only); a hit says whether BM25, the vectors or both found it;
+      only, 0 = lexical only); a hit says whether the words, the vectors or both found it;
     * filters: categories, attributes, price range, exclusions — always respected, as
       boolean masks over the index (no per-product Python loop);
     * ``save(folder)`` / ``LocalSearch.load(folder)`` persist the index.
@@ -137,22 +135,17 @@ class LocalSearch(SearchBackend):
 
     name: ClassVar[str] = "local"
 
-    def __init__(
-        self, dense: bool | None = None, alpha: float = 0.5, typo_cutoff: float = 80.0
-    ) -> None:
+    def __init__(self, dense: bool | None = None, alpha: float = 0.5) -> None:
         if not 0.0 <= alpha <= 1.0:
             raise ValidationError("alpha", alpha, "must be between 0 and 1")
-        if not 0.0 < typo_cutoff <= 100.0:
-            raise ValidationError("typo_cutoff", typo_cutoff, "must be in (0, 100]")
-        self._bm25s = _require("bm25s", "search", "bm25s")
         stemmer_module = _require("Stemmer", "search", "PyStemmer")
         _require("rapidfuzz", "search", "rapidfuzz")
+        _require("bm25s", "search", "bm25s")
         from bm25s.stopwords import STOPWORDS_EN
 
         self._stopwords = frozenset(STOPWORDS_EN)
         self._stemmer = stemmer_module.Stemmer("english")
         self.alpha = alpha
-        self.typo_cutoff = typo_cutoff
         if dense is None:
             dense = embeddings_available()
         self.encoder = WordLlamaEncoder() if dense else None
@@ -160,9 +153,7 @@ class LocalSearch(SearchBackend):
         self._ids: list[str] = []
         self._row: dict[str, int] = {}
         self._live: NDArray[np.bool_] = np.zeros(0, dtype=bool)
-        self._retriever: Any = None
-        self._vocab: list[str] = []
-        self._corrections: dict[str, str | None] = {}
+        self._lexical: FieldIndex | None = None
         self._vectors: NDArray[np.float32] = np.zeros((0, WordLlamaEncoder.dim), np.float32)
         self._catalog = Catalog()
         self._by_attribute: dict[str, NDArray[np.int64]] = {}
@@ -171,14 +162,14 @@ class LocalSearch(SearchBackend):
     # --- building -----------------------------------------------------------------------------
     @staticmethod
     def document_text(product: Product) -> str:
-        """What BM25 indexes for a product: name, brand, category path, tags."""
+        """All the words indexed for a product: name, brand, category path, tags."""
         parts = [product.name, product.brand or "", *product.categories, *product.tags]
         return " ".join(p for p in parts if p)
 
     def index(self, products: Iterable[Product]) -> int:
         """Add or replace products and rebuild the index; returns how many it holds.
 
-        Index a catalog in one call: each call rebuilds the BM25 matrix (under a second
+        Index a catalog in one call: each call rebuilds the word index (about two seconds
         for 50k products) and embeds only the products it has not embedded before.
         """
         live = {pid: self._products[pid] for pid in self._live_ids()}
@@ -207,18 +198,12 @@ class LocalSearch(SearchBackend):
         self._live = np.ones(len(self._ids), dtype=bool)
         self._catalog = Catalog(self._products.values())
         self._build_filters()
-        self._corrections = {}
-        if not self._ids:  # bm25s cannot index an empty corpus
-            self._retriever, self._vocab = None, []
+        if not self._ids:
+            self._lexical = None
             self._vectors = np.zeros((0, WordLlamaEncoder.dim), np.float32)
             return
-        texts = [self.document_text(self._products[pid]) for pid in self._ids]
-        tokens = self._bm25s.tokenize(
-            texts, stopwords="en", stemmer=self._stemmer.stemWords, show_progress=False
-        )
-        self._retriever = self._bm25s.BM25()
-        self._retriever.index(tokens, show_progress=False)
-        self._vocab = [w for w in self._retriever.vocab_dict if len(w) >= _MIN_TYPO_LENGTH - 1]
+        self._lexical = FieldIndex([self._products[pid] for pid in self._ids],
+                                   self._stemmer.stemWords, self._stopwords)  # fmt: skip
         if self.encoder is not None:
             missing = [pid for pid in self._ids if pid not in known_vectors]
             fresh = self.encoder.encode([self._embedding_text(pid) for pid in missing])
@@ -262,51 +247,31 @@ class LocalSearch(SearchBackend):
         return self._catalog.attributes(product_id)
 
     # --- querying -----------------------------------------------------------------------------
+    def _words(self, text: str) -> list[str]:
+        if self._lexical is not None:
+            return self._lexical.words(text)
+        return FieldIndex([], self._stemmer.stemWords, self._stopwords).words(text)
+
     def query_words(self, text: str) -> list[str]:
         """``text`` cut, lower-cased, stopwords dropped and stemmed exactly as indexed.
 
         >>> LocalSearch(dense=False).query_words("The Organic Bananas")
         ['organic', 'banana']
         """
-        words = [w for w in _WORD.findall(text.lower()) if w not in self._stopwords]
-        stems: list[str] = self._stemmer.stemWords(words)
+        stems: list[str] = self._stemmer.stemWords(self._words(text))
         return stems
 
     def query_terms(self, query: str) -> tuple[list[str], bool]:
-        """Stemmed query words known to the index, and whether a typo was corrected.
+        """The most likely catalog stem of each query word, and whether one was corrected.
 
         >>> search = LocalSearch(dense=False)
         >>> _ = search.index([Product(product_id="7", name="Greek Yogurt")])
         >>> search.query_terms("the yoghurts")
         (['yogurt'], True)
         """
-        stems = self.query_words(query)
-        vocab = self._retriever.vocab_dict if self._retriever is not None else {}
-        known: list[str] = []
-        corrected = False
-        for stem in stems:
-            if stem in vocab:
-                known.append(stem)
-                continue
-            fixed = self._correct(stem)
-            if fixed is not None:
-                known.append(fixed)
-                corrected = True
-        return list(dict.fromkeys(known)), corrected
-
-    def _correct(self, stem: str) -> str | None:
-        if len(stem) < _MIN_TYPO_LENGTH or not self._vocab:
-            return None
-        if stem in self._corrections:
-            return self._corrections[stem]
-        from rapidfuzz import fuzz, process
-
-        match = process.extractOne(stem, self._vocab, scorer=fuzz.ratio,
-                                   score_cutoff=self.typo_cutoff)  # fmt: skip
-        fixed = None if match is None else str(match[0])
-        if len(self._corrections) < 10_000:  # bounded: queries are unbounded
-            self._corrections[stem] = fixed
-        return fixed
+        if self._lexical is None:
+            return [], False
+        return self._lexical.best_stems(self._words(query))
 
     def mask(self, filters: SearchFilters | None) -> NDArray[np.bool_]:
         """Boolean row mask of indexed, live products passing ``filters``."""
@@ -334,41 +299,83 @@ class LocalSearch(SearchBackend):
                     mask &= prices <= filters.max_price
         return mask
 
-    @staticmethod
-    def _top(scores: NDArray[np.float64], mask: NDArray[np.bool_], k: int) -> dict[int, float]:
+    def _top(
+        self,
+        scores: NDArray[np.float64],
+        mask: NDArray[np.bool_],
+        k: int,
+        prior: Mapping[str, float] | None = None,
+    ) -> dict[int, float]:
+        """The best ``k`` rows by score; inside the tier that ``k`` cuts, by ``prior``."""
         valid = np.flatnonzero(mask & (scores > 0))
         if len(valid) == 0:
             return {}
         take = min(k, len(valid))
-        best = valid[np.argpartition(-scores[valid], take - 1)[:take]]
-        return {int(i): float(scores[i]) for i in best}
+        if prior is None:
+            if take < len(valid):  # the k best (ties at the cut: lowest rows) in linear time
+                kth = -np.partition(-scores[valid], take - 1)[take - 1]
+                valid = valid[scores[valid] >= kth]
+            best = valid[np.lexsort((valid, -scores[valid]))[:take]]
+            return {int(i): float(scores[i]) for i in best}
+        tiers = np.round(scores[valid], 6)
+        cut = np.partition(-tiers, take - 1)[take - 1]  # the lowest tier that makes the cut
+        chosen = valid[tiers >= -cut]
+        ids = self._ids
+        weights = np.fromiter((prior.get(ids[i], 0.0) for i in chosen), np.float64, len(chosen))
+        assert self._lexical is not None
+        order = tier_order(scores[chosen], weights, self._lexical.aisle_ids[chosen])[:take]
+        return {int(chosen[i]): float(scores[chosen[i]]) for i in order}
 
     def search(
         self, query: str, k: int = 10, filters: SearchFilters | None = None
     ) -> list[SearchHit]:
         """The best ``k`` products for ``query`` that pass ``filters``, best first.
 
-        Ties break by index order, so results are deterministic.
+        Equally relevant products keep index order, so results are deterministic.
         """
-        if k <= 0 or not self._ids or not query.strip():
+        return self._search(query, k, filters, None)
+
+    def search_with_prior(
+        self,
+        query: str,
+        k: int = 10,
+        filters: SearchFilters | None = None,
+        prior: Mapping[str, float] | None = None,
+    ) -> list[SearchHit]:
+        """Like :meth:`search`, but inside a relevance tier the larger ``prior`` comes
+        first, and decides which products stay when ``k`` cuts a tier."""
+        return self._search(query, k, filters, prior)
+
+    def _search(
+        self,
+        query: str,
+        k: int,
+        filters: SearchFilters | None,
+        prior: Mapping[str, float] | None,
+    ) -> list[SearchHit]:
+        if k <= 0 or not self._ids or not query.strip() or self._lexical is None:
             return []
         mask = self.mask(filters)
         if not mask.any():
             return []
-        terms, corrected = self.query_terms(query)
         use_dense = self.encoder is not None and self.alpha > 0
         pool = max(k, 100) if use_dense else k
         lexical: dict[int, float] = {}
-        if terms and self.alpha < 1:
-            lexical = self._top(np.asarray(self._retriever.get_scores(terms)), mask, pool)
+        corrected = False
+        if self.alpha < 1:
+            scores, corrected = self._lexical.relevance(self._words(query))
+            lexical = self._top(scores, mask, pool, prior)
         dense: dict[int, float] = {}
         if use_dense:
             assert self.encoder is not None
             vector = self.encoder.encode([query])[0]
             sims = (self._vectors @ vector).astype(np.float64)
             dense = self._top(sims + 1.0, mask, pool)  # shift: cosine can be negative
-        fused = relative_score_fusion(lexical, dense, self.alpha) if dense else lexical
-        ranked = sorted(fused.items(), key=lambda kv: (-kv[1], kv[0]))[:k]
+        if dense:
+            fused = relative_score_fusion(lexical, dense, self.alpha)
+            ranked = sorted(fused.items(), key=lambda kv: (-kv[1], kv[0]))[:k]
+        else:  # lexical alone: keep _top's order (tiers, then the prior)
+            ranked = list(lexical.items())[:k]
         word_kind = "fuzzy" if corrected else "bm25"
         hits = []
         for i, score in ranked:
@@ -384,27 +391,27 @@ class LocalSearch(SearchBackend):
         """``ok`` once built; ``mode`` is ``"hybrid"`` with vectors, else ``"bm25"``."""
         mode = "hybrid" if self.encoder is not None else "bm25"
         return SearchHealth(
-            backend=self.name, ok=self._retriever is not None or not self._ids, mode=mode,
+            backend=self.name, ok=self._lexical is not None or not self._ids, mode=mode,
             detail=f"{len(self)} products indexed",
         )  # fmt: skip
 
     # --- persistence --------------------------------------------------------------------------
     def save(self, folder: str | Path) -> Path:
-        """Write the index (BM25 matrices, products, vectors) to ``folder``.
+        """Write the index (products, vectors) to ``folder``.
 
-        Removed products are dropped for good first (one rebuild, no re-embedding).
+        Removed products are dropped for good first (one rebuild, no re-embedding). The
+        word index is rebuilt on load (about two seconds for 50k products); the vectors,
+        the slow part, are stored.
         """
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
         if not self._live.all():
             self.index([])
-        if self._retriever is None:
+        if self._lexical is None:
             raise ValidationError("index", 0, "is empty: index products before saving")
-        self._retriever.save(str(folder / "bm25"), show_progress=False)
         meta = {
             "format": _FORMAT,
             "alpha": self.alpha,
-            "typo_cutoff": self.typo_cutoff,
             "dense": self.encoder is not None,
             "products": [self._products[pid].model_dump(mode="json") for pid in self._ids],
         }
@@ -415,7 +422,7 @@ class LocalSearch(SearchBackend):
 
     @classmethod
     def load(cls, folder: str | Path) -> LocalSearch:
-        """Reopen an index written by :meth:`save` (no re-indexing, no re-embedding)."""
+        """Reopen an index written by :meth:`save` (no re-embedding)."""
         folder = Path(folder)
         path = folder / "products.json"
         if not path.is_file():
@@ -424,18 +431,12 @@ class LocalSearch(SearchBackend):
         if meta.get("format") != _FORMAT:
             raise ValidationError("folder", str(folder), "was written by another LeafLoaf "
                                   "version: index the catalog again")  # fmt: skip
-        search = cls(dense=bool(meta["dense"]), alpha=meta["alpha"],
-                     typo_cutoff=meta["typo_cutoff"])  # fmt: skip
+        search = cls(dense=bool(meta["dense"]), alpha=meta["alpha"])
         products = [Product(**p) for p in meta["products"]]
         search._products = {p.product_id: p for p in products}
-        search._ids = [p.product_id for p in products]
-        search._row = {pid: i for i, pid in enumerate(search._ids)}
-        search._live = np.ones(len(search._ids), dtype=bool)
-        search._catalog = Catalog(products)
-        search._build_filters()
-        search._retriever = search._bm25s.BM25.load(str(folder / "bm25"), show_progress=False)
-        search._vocab = [w for w in search._retriever.vocab_dict
-                         if len(w) >= _MIN_TYPO_LENGTH - 1]  # fmt: skip
+        vectors = {}
         if search.encoder is not None:
-            search._vectors = np.load(folder / "vectors.npy")
+            matrix = np.load(folder / "vectors.npy")
+            vectors = dict(zip(search._products, matrix, strict=True))
+        search._rebuild(vectors)
         return search

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Literal
 
 import numpy as np
@@ -11,6 +10,7 @@ import numpy as np
 from leafloaf.catalog import attribute_label
 from leafloaf.errors import ValidationError
 from leafloaf.search.base import PersonalizedHit, SearchBackend, SearchFilters, SearchHit
+from leafloaf.search.lexical import relevance_tier, tier_order
 
 if TYPE_CHECKING:
     from leafloaf.engine import GraphitiPersonalizationEngine
@@ -24,29 +24,35 @@ _GENERIC_DIET_REASON = "conflicts with what you avoid"
 
 
 def popularity_prior_order(
-    hits: Sequence[SearchHit], item_lines: Mapping[str, float]
+    hits: Sequence[SearchHit],
+    item_lines: Mapping[str, float],
+    category: Callable[[str], str | None] | None = None,
 ) -> list[SearchHit]:
-    """Retrieved hits in the order a shopper with no history sees: relevance × popularity.
+    """Retrieved hits in the order a shopper with no history sees: relevance tiers first,
+    population purchases inside a tier.
 
-    Sorts by ``log(score / best score) + log(1 + purchases)``, i.e. the retrieval score
-    as a likelihood times the population's purchase count as a prior, so among equally
-    relevant products (every yogurt for "yogurt") the ones people buy come first, and a
-    weak match needs many more purchases to pass a strong one. No weight to tune.
+    Equal retrieval scores are equally good textual matches (a tier, see
+    :func:`~leafloaf.search.lexical.relevance_tier`). Inside a tier, with ``category``
+    (product id → aisle), the aisle that holds most of the tier's purchases comes first
+    (:func:`~leafloaf.search.lexical.tier_order`), then the products people buy most. A
+    popular product never passes a better textual match. No weight to tune.
 
     >>> hits = [SearchHit(product_id=p, score=s, retriever="bm25")
     ...         for p, s in (("rare", 2.0), ("popular", 2.0), ("weak", 0.5))]
-    >>> [h.product_id for h in popularity_prior_order(hits, {"popular": 50, "weak": 50})]
-    ['popular', 'weak', 'rare']
+    >>> [h.product_id for h in popularity_prior_order(hits, {"popular": 50, "weak": 900})]
+    ['popular', 'rare', 'weak']
     """
-    top = max((h.score for h in hits), default=0.0)
-    if not top > 0 or not math.isfinite(top):
-        return list(hits)
+    if not hits:
+        return []
     n = len(hits)
-    scores = np.fromiter((h.score for h in hits), dtype=np.float64, count=n)
-    bought = np.fromiter((item_lines.get(h.product_id, 0.0) for h in hits), np.float64, n)
-    relevance = np.clip(np.nan_to_num(scores / top, nan=0.0), 1e-3, 1.0)
-    key = np.log(relevance) + np.log1p(bought)
-    return [hits[i] for i in np.argsort(-key, kind="stable").tolist()]  # ties: retrieval order
+    scores = np.fromiter((h.score for h in hits), np.float64, n)
+    prior = np.fromiter((item_lines.get(h.product_id, 0.0) for h in hits), np.float64, n)
+    groups = np.full(n, -1, dtype=np.int64)
+    if category is not None:
+        names: dict[str | None, int] = {None: -1}
+        groups = np.fromiter((names.setdefault(category(h.product_id), len(names) - 1)
+                              for h in hits), np.int64, n)  # fmt: skip
+    return [hits[i] for i in tier_order(scores, prior, groups).tolist()]
 
 
 def personalized_search(
@@ -95,7 +101,8 @@ def personalized_search(
     if declared:
         excluded = (*base.exclude_attributes, *declared)
         base = base.model_copy(update={"exclude_attributes": tuple(dict.fromkeys(excluded))})
-    hits = backend.search(query, k=max(pool, k), filters=base)
+    item_lines = engine.population.item_lines if prior == "popularity" else {}
+    hits = backend.search_with_prior(query, k=max(pool, k), filters=base, prior=item_lines)
     catalog = engine.catalog
     blocked = set(declared)
     retrieved = {}
@@ -103,20 +110,37 @@ def personalized_search(
         pid = hit.product_id
         if pid in catalog and not (blocked and blocked.intersection(catalog.attributes(pid))):
             retrieved[pid] = (rank, hit)
-    item_lines = engine.population.item_lines if prior == "popularity" else {}
     if prior == "popularity" and retrieved:
-        ordered = popularity_prior_order([h for _, h in retrieved.values()], item_lines)
+        ordered = popularity_prior_order([h for _, h in retrieved.values()], item_lines,
+                                         catalog.category)  # fmt: skip
         retrieved = {h.product_id: retrieved[h.product_id] for h in ordered}
     if not retrieved:
         return []
-    ranking = engine.rerank(user_id, list(retrieved), query=query)
+    # the shopper's statistics re-order each relevance tier, never across tiers: what
+    # they buy comes first among equally good matches, not before a better match. Inside
+    # a tier the aisle order of step 2 holds too, except for products they bought: a
+    # general liking for an aisle does not pull its products before the query's aisle
+    reranked = engine.rerank(user_id, list(retrieved), query=query)
+    position = {pid: i for i, pid in enumerate(reranked.product_ids)}
+    group: dict[str, int] = {}
+    first_seen: dict[tuple[float, str | None], int] = {}
+    for pid, (_, hit) in retrieved.items():
+        cell = (relevance_tier(hit.score), catalog.category(pid))
+        group[pid] = first_seen.setdefault(cell, len(first_seen))
+    mine = model.item_lines
+
+    def key(pid: str) -> tuple[float, int, int]:
+        rank = -1 if mine.get(pid) else group[pid]
+        return -relevance_tier(retrieved[pid][1].score), rank, position[pid]
+
+    ranking = [reranked[position[pid]] for pid in sorted(position, key=key)[:k]]
     hiding = (
         ["hiding what you avoid: " + ", ".join(attribute_label(a) for a in declared)]
         if declared
         else []
     )
     out: list[PersonalizedHit] = []
-    for scored in ranking[:k]:
+    for scored in ranking:
         rank, hit = retrieved[scored.product_id]
         reasons = list(scored.reasons)
         bought = item_lines.get(scored.product_id, 0.0)

@@ -1,0 +1,101 @@
+"""Relevance learned from the catalog: spelling by frequency, fields, head nouns, tiers."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from leafloaf import Product
+from leafloaf.search.lexical import channel, tier_order
+from leafloaf.search.local import LocalSearch
+
+
+def _catalog(names: list[tuple[str, str]]) -> list[Product]:
+    return [Product(product_id=str(i), name=n, categories=("dept", aisle))
+            for i, (n, aisle) in enumerate(names)]  # fmt: skip
+
+
+def _search(names: list[tuple[str, str]]) -> tuple[LocalSearch, list[Product]]:
+    products = _catalog(names)
+    search = LocalSearch(dense=False)
+    search.index(products)
+    return search, products
+
+
+def _names(search: LocalSearch, products: list[Product], query: str, k: int = 3) -> list[str]:
+    return [products[int(h.product_id)].name for h in search.search(query, k=k)]
+
+
+def test_a_rare_catalog_misspelling_does_not_block_the_correction() -> None:
+    names = [(f"Organic Strawberries {i}", "fresh fruits") for i in range(200)]
+    search, products = _search([("Igf Sliced Strawberies", "frozen"), *names])
+    for query in ("strawbery", "strawberies"):
+        top = _names(search, products, query, k=5)
+        assert all(n.startswith("Organic Strawberries") for n in top), (query, top)
+
+
+def test_a_frequent_word_is_never_corrected_to_a_more_frequent_neighbour() -> None:
+    beef = [(f"Ground Beef {i}", "meat") for i in range(40)]
+    beet = [(f"Golden Beet {i}", "vegetables") for i in range(8)]
+    search, products = _search(beef + beet)
+    assert all("Beet" in n for n in _names(search, products, "beet", k=8))
+    assert search.query_terms("beet") == (["beet"], False)
+
+
+def test_spelling_variants_map_both_ways() -> None:
+    yogurts = [(f"Greek Yogurt {i}", "yogurt") for i in range(40)]
+    search, products = _search([("Honey Yoghurt", "yogurt"), *yogurts])
+    assert _names(search, products, "yoghurt", k=1) == ["Honey Yoghurt"]
+    assert "Honey Yoghurt" in _names(search, products, "yogurt", k=41)
+    hits = search.search("yoghurt", k=41)
+    assert len(hits) == 41 and hits[0].score > hits[-1].score  # the exact spelling first
+
+
+def test_typo_probability_prefers_common_slips() -> None:
+    assert channel("strawbery", "strawberry") > channel("strawbzry", "strawberry")
+    assert channel("avacado", "avocado") > channel("avbcado", "avocado")
+    assert channel("ab", "ba") > 0  # a swap is one edit
+
+
+def test_repeated_words_count_once_and_the_head_noun_decides() -> None:
+    search, products = _search([
+        ("Organic Bananas Bananas Bananas Super Smooth Puree Stage 1", "baby food"),
+        ("Organic Bananas", "fresh fruits"),
+        ("Avocado Slicer", "kitchen"), ("Hass Avocado", "fresh fruits"),
+        ("Organic Avocado", "fresh fruits"), ("Avocado Oil", "oils"),
+        ("Almond Milk Ricotta", "cheese"), ("Unsweetened Almond Milk", "milk alternatives"),
+        ("Whole Milk", "milk"), ("Puree Pouch", "baby food"), ("Kitchen Slicer", "kitchen"),
+    ])  # fmt: skip
+    assert _names(search, products, "organic bananas", k=1) == ["Organic Bananas"]
+    assert set(_names(search, products, "avocado", k=2)) == {"Hass Avocado", "Organic Avocado"}
+    assert _names(search, products, "almond milk", k=1) == ["Unsweetened Almond Milk"]
+
+
+def test_name_words_outrank_aisle_words_and_compounds_match_both_ways() -> None:
+    search, products = _search([
+        ("Unsweetened Almondmilk", "soy lactosefree"), ("Soy Sauce", "asian foods"),
+        ("Less Sodium Soy Sauce", "asian foods"), ("Almond Milk", "soy lactosefree"),
+    ])  # fmt: skip
+    assert set(_names(search, products, "soy sauce", k=2)) == {"Soy Sauce", "Less Sodium Soy Sauce"}
+    both = {"Unsweetened Almondmilk", "Almond Milk"}
+    assert set(_names(search, products, "almond milk", k=2)) == both
+    assert set(_names(search, products, "almondmilk", k=2)) == both
+
+
+def test_the_prior_orders_and_keeps_products_inside_a_tier_only() -> None:
+    search, _ = _search([(f"Greek Yogurt {i}", "yogurt") for i in range(6)]
+                               + [("Yogurt Covered Pretzels", "snacks")])  # fmt: skip
+    favourite = {"4": 100.0, "6": 1e6}
+    hits = search.search_with_prior("greek yogurt", k=2, prior=favourite)
+    assert hits[0].product_id == "4"  # kept and first although k=2 cuts the tier
+    plain = search.search("greek yogurt", k=2)
+    assert [h.product_id for h in plain] == ["0", "1"]
+    ranked = [h.product_id for h in search.search_with_prior("yogurt", k=7, prior=favourite)]
+    assert ranked.index("6") > ranked.index("0")  # popular, but a weaker match
+
+
+def test_tier_order_puts_the_aisle_people_buy_first_inside_a_tier() -> None:
+    scores = np.array([2.0, 2.0, 2.0, 2.0, 1.0])
+    bought = np.array([3.0, 0.0, 50.0, 0.0, 99.0])
+    aisles = np.array([0, 0, 1, 1, 2])
+    # aisle 1 holds 50 of the tier's 53 purchases: its unbought product beats aisle 0's
+    assert tier_order(scores, bought, aisles).tolist() == [2, 3, 0, 1, 4]
