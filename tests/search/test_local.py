@@ -137,7 +137,7 @@ def test_load_rejects_what_it_cannot_read(tmp_path: Path) -> None:
 
 
 def test_missing_extra_names_the_pip_command(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setitem(sys.modules, "bm25s", None)
+    monkeypatch.setitem(sys.modules, "Stemmer", None)
     with pytest.raises(MissingExtraError, match=r"leafloaf\[search\]"):
         LocalSearch(dense=False)
 

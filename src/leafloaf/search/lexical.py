@@ -21,11 +21,20 @@ Everything here is estimated from the products indexed, never from a word list:
   in the catalog, as a share of all of them (1 when every word matched in the name).
 * **Head noun**: a product name's head is the word most likely to end a name in this
   catalog (its share of last positions, smoothed), preferring later words; an aisle
-  name's head the same way. The product *is* the query when its head — or its aisle's —
-  is the query's last word. That adds 1.
+  name's head and the query's head the same way (``milk`` in ``oat milk``, ``cheez`` in
+  ``cheez it``). The product *is* the query when its head — or its aisle's — is the
+  query's head. That adds 1.
 * **Compounds**: a catalog word that joins two query words (``almondmilk``) matches them
   both; a query word that splits into two catalog words seen side by side in names
   matches products holding both.
+* **Phrases**: two query words that the catalog's names hold side by side (``cheez it``)
+  are read as typed: a reading of one of them that does not make a catalog phrase with
+  the other is a typo only at ``TYPO_RATE`` (``cheez`` next to ``it`` is not ``cheese``).
+* **Function words** (:func:`function_words`): words that many names use but (almost)
+  never start or end one — ``and``, ``with``, ``of`` in Instacart — only join other
+  words; they are dropped from names and queries. No stopword list: a word such as
+  ``it`` (``Cheez-It``) or ``no`` (``No Salt Added``) is kept unless the catalog uses it
+  as a joiner.
 
 Relevance = coverage + head match, in [0, 2]. Equal relevance means an equally good
 textual match: popularity may order products *inside* such a tier, never across tiers.
@@ -46,7 +55,14 @@ from numpy.typing import NDArray
 
 from leafloaf.models import Product
 
-__all__ = ["FieldIndex", "SpellModel", "normalise", "relevance_tier", "tier_order"]
+__all__ = [
+    "FieldIndex",
+    "SpellModel",
+    "function_words",
+    "normalise",
+    "relevance_tier",
+    "tier_order",
+]
 
 TYPO_RATE = 0.05
 """Share of typed query words that contain a typo (web query logs: ~10 % of queries)."""
@@ -61,6 +77,9 @@ AISLE_WEIGHT = 0.5
 DEPARTMENT_WEIGHT = 0.25
 HEAD_DECAY = 0.5
 """Each step back from the end of a name halves a word's claim to be its head."""
+JOINER_EDGE_SHARE = 0.1
+"""A function word sits at either end of a name at most this share as often as a word
+placed at random would (``and``: 0 of an expected 331; ``organic``: 1.8 times as often)."""
 _TOKEN = re.compile(r"[^\W_]{2,}")
 _SEGMENT = re.compile(r",|\(| - ")
 _KEYBOARD = ("qwertyuiop", "asdfghjkl", "zxcvbnm")
@@ -103,6 +122,39 @@ def tier_order(
     total = np.bincount(tier_index, weights=prior, minlength=len(levels))
     share = np.where(groups >= 0, mass[cell] / np.maximum(total[tier_index], 1e-12), 0.0)
     return np.lexsort((np.arange(n), -prior, -share, tier_index)).astype(np.int64)
+
+
+def function_words(names: Iterable[str]) -> frozenset[str]:
+    """Words that only join others in these product names: frequent, never at an edge.
+
+    A word is a joiner when at least ``sqrt(len(names))`` names hold it and it starts or
+    ends a name (of its alphabetic words) at most ``JOINER_EDGE_SHARE`` times as often as
+    a word at a random place in the same names would (a word in a name of ``n`` words is
+    at an edge with chance ``min(1, 2 / n)``).
+
+    >>> function_words(["Salt and Pepper", "Mac and Cheese", "Bread and Butter",
+    ...                 "Rock and Roll", "Oat Milk", "Milk Chocolate"])
+    frozenset({'and'})
+    """
+    held: Counter[str] = Counter()
+    edge: Counter[str] = Counter()
+    expected: dict[str, float] = {}
+    count = 0
+    for name in names:
+        count += 1
+        # sizes and counts ("12 oz") often end a name: edges are of the alphabetic words
+        words = [w for w in _TOKEN.findall(normalise(name)) if w.isalpha()]
+        n = len(words)
+        held.update(set(words))
+        for i, word in enumerate(words):
+            expected[word] = expected.get(word, 0.0) + min(1.0, 2.0 / n)
+            if i == 0 or i == n - 1:
+                edge[word] += 1
+    floor = math.sqrt(count)
+    return frozenset(
+        w for w, n in held.items()
+        if n >= floor and edge[w] <= JOINER_EDGE_SHARE * expected[w]
+    )  # fmt: skip
 
 
 def _neighbours() -> dict[str, set[str]]:
@@ -244,10 +296,13 @@ class FieldIndex:
         self,
         products: Sequence[Product],
         stem_words: Callable[[list[str]], list[str]],
-        stopwords: frozenset[str],
+        stopwords: frozenset[str] | None = None,
     ) -> None:
         self._stem_words = stem_words
-        self.stopwords = stopwords
+        self.stopwords = (
+            function_words(p.name for p in products) if stopwords is None else stopwords
+        )
+        """Words dropped from names and queries: by default the catalog's function words."""
         self.size = len(products)
         stem_cache: dict[str, str] = {}
 
@@ -297,15 +352,26 @@ class FieldIndex:
         # a word's claim to be a head: its share of last positions, shrunk toward the mean
         mean = (sum(last.values()) / max(sum(seen.values()), 1)) if seen else 0.0
         headness = {w: (last[w] + 2 * mean) / (seen[w] + 2) for w in seen}
+        self.headness = headness
+        self.mean_headness = mean
         self.vocab = {s: i for i, s in enumerate(sorted(df))}
         heads = np.full(self.size, -1, dtype=np.int64)
+        aisle_stems: dict[str, set[str]] = {}
         for row, segment in enumerate(segments):
             if segment:
+                # a name word its aisle's name holds too is what the product is: the
+                # catalog filed "Flour Tortillas" under tortillas, not under flour
+                cats = products[row].categories
+                aisle = cats[-1] if cats else ""
+                if aisle not in aisle_stems:
+                    aisle_stems[aisle] = {stem(w) for w in self.words(aisle)}
+                filed = aisle_stems[aisle]
                 k = len(segment)
-                j = max(
-                    range(k), key=lambda i: (headness[segment[i]] * HEAD_DECAY ** (k - 1 - i), i)
-                )
-                heads[row] = self.vocab[segment[j]]
+                claims = [
+                    ((1.0 if w in filed else headness[w]) * HEAD_DECAY ** (k - 1 - i), i)
+                    for i, w in enumerate(segment)
+                ]
+                heads[row] = self.vocab[segment[max(claims)[1]]]
         self.heads = heads
         # an aisle's head the same way ("pasta sauce" is sauce, "dry pasta" is pasta)
         aisle_heads = np.full(self.size, -1, dtype=np.int64)
@@ -334,6 +400,11 @@ class FieldIndex:
     def readings(self, words: Sequence[str]) -> list[dict[str, float]]:
         """Per query word: the stems it may mean, weighted; compounds joined both ways."""
         out = [dict(self.spell.readings(w)) for w in words]
+        stems = [self.stem(w) for w in words]
+        for i in range(len(words) - 1):  # "cheez it" is a catalog phrase: cheez, not cheese
+            if (stems[i], stems[i + 1]) in self.bigrams:
+                self._in_phrase(out[i], stems[i], stems[i + 1], before=True)
+                self._in_phrase(out[i + 1], stems[i + 1], stems[i], before=False)
         for i in range(len(words) - 1):  # "almond milk" also means "almondmilk"
             joined = self.stem(words[i] + words[i + 1])
             if joined in self.df:
@@ -344,6 +415,20 @@ class FieldIndex:
                 if (a, b) in self.bigrams:
                     out[i][f"{a}\x00{b}"] = 1.0
         return out
+
+    def _in_phrase(self, reading: dict[str, float], own: str, other: str, before: bool) -> None:
+        # next to a word it makes a catalog phrase with, the typed word is likely meant:
+        # another reading stays only if it makes a catalog phrase there too
+        for stem in list(reading):
+            pair = (stem, other) if before else (other, stem)
+            if stem != own and pair not in self.bigrams:
+                reading[stem] *= TYPO_RATE
+        reading[own] = max(reading.values(), default=1.0)
+        top = reading[own]
+        for stem in list(reading):
+            reading[stem] /= top
+            if reading[stem] < MIN_WEIGHT:
+                del reading[stem]
 
     def _field_match(self, stem: str, weight: float, into: NDArray[np.float64]) -> None:
         for name, factor in (("name", 1.0), ("brand", BRAND_WEIGHT), ("aisle", AISLE_WEIGHT),
@@ -380,7 +465,7 @@ class FieldIndex:
             scores += idf * matched
             total += idf
         scores /= total
-        head = pairs[-1][1]
+        head = pairs[self._query_head([max(r, key=lambda s: r[s]) for _, r in pairs])][1]
         is_head = np.zeros(self.size)
         for stem, weight in head.items():
             if "\x00" in stem:
@@ -391,6 +476,16 @@ class FieldIndex:
                 is_head = np.maximum(is_head, weight * match)
         scores += np.where(scores > 0, is_head, 0.0)
         return scores, corrected
+
+    def _query_head(self, stems: Sequence[str]) -> int:
+        """Which query word names the product type: chosen as a name's head is."""
+        k = len(stems)
+
+        def claim(i: int) -> tuple[float, int]:
+            stem = stems[i].split("\x00")[-1]
+            return self.headness.get(stem, self.mean_headness) * HEAD_DECAY ** (k - 1 - i), i
+
+        return max(range(k), key=claim)
 
     def best_stems(self, words: Iterable[str]) -> tuple[list[str], bool]:
         """Each word's most likely stem, and whether any of them differs from the word's

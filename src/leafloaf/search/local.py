@@ -1,4 +1,4 @@
-"""LocalSearch: embedded hybrid product search (bm25s lexical + optional dense vectors)."""
+"""LocalSearch: embedded hybrid product search (field-aware lexical + optional dense vectors)."""
 
 from __future__ import annotations
 
@@ -140,10 +140,6 @@ class LocalSearch(SearchBackend):
             raise ValidationError("alpha", alpha, "must be between 0 and 1")
         stemmer_module = _require("Stemmer", "search", "PyStemmer")
         _require("rapidfuzz", "search", "rapidfuzz")
-        _require("bm25s", "search", "bm25s")
-        from bm25s.stopwords import STOPWORDS_EN
-
-        self._stopwords = frozenset(STOPWORDS_EN)
         self._stemmer = stemmer_module.Stemmer("english")
         self.alpha = alpha
         if dense is None:
@@ -203,7 +199,7 @@ class LocalSearch(SearchBackend):
             self._vectors = np.zeros((0, WordLlamaEncoder.dim), np.float32)
             return
         self._lexical = FieldIndex([self._products[pid] for pid in self._ids],
-                                   self._stemmer.stemWords, self._stopwords)  # fmt: skip
+                                   self._stemmer.stemWords)  # fmt: skip
         if self.encoder is not None:
             missing = [pid for pid in self._ids if pid not in known_vectors]
             fresh = self.encoder.encode([self._embedding_text(pid) for pid in missing])
@@ -250,12 +246,13 @@ class LocalSearch(SearchBackend):
     def _words(self, text: str) -> list[str]:
         if self._lexical is not None:
             return self._lexical.words(text)
-        return FieldIndex([], self._stemmer.stemWords, self._stopwords).words(text)
+        return FieldIndex([], self._stemmer.stemWords).words(text)
 
     def query_words(self, text: str) -> list[str]:
-        """``text`` cut, lower-cased, stopwords dropped and stemmed exactly as indexed.
+        """``text`` cut, lower-cased, the catalog's function words dropped and stemmed
+        exactly as indexed.
 
-        >>> LocalSearch(dense=False).query_words("The Organic Bananas")
+        >>> LocalSearch(dense=False).query_words("Organic Bananas")
         ['organic', 'banana']
         """
         stems: list[str] = self._stemmer.stemWords(self._words(text))
