@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import importlib.util
+import hashlib
 import json
-import logging
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -16,12 +15,31 @@ from leafloaf.catalog import Catalog
 from leafloaf.errors import MissingExtraError, ValidationError
 from leafloaf.models import Product
 from leafloaf.search.base import SearchBackend, SearchFilters, SearchHealth, SearchHit
+from leafloaf.search.encoders import (
+    MiniLMEncoder,
+    WordLlamaEncoder,
+    encoder_available,
+    make_encoder,
+)
 from leafloaf.search.lexical import FieldIndex, tier_order
 
-__all__ = ["LocalSearch", "WordLlamaEncoder", "embeddings_available", "relative_score_fusion"]
+__all__ = [
+    "FUSIONS",
+    "LocalSearch",
+    "WordLlamaEncoder",
+    "embeddings_available",
+    "relative_score_fusion",
+    "words_first_fusion",
+]
 
-_FORMAT = 3
+_FORMAT = 4
 """Version of the folder layout written by :meth:`LocalSearch.save`."""
+
+DEFAULT_ENCODER = "wordllama"
+"""The encoder ``dense=True`` (or ``None``, when its extra is installed) means."""
+
+FUSIONS = ("words-first", "relative")
+"""How lexical and vector hits are merged (see :class:`LocalSearch`)."""
 
 
 def _require(module: str, extra: str, package: str) -> Any:
@@ -33,21 +51,7 @@ def _require(module: str, extra: str, package: str) -> Any:
 
 def embeddings_available() -> bool:
     """True when ``leafloaf[embeddings]`` (the WordLlama package) is installed."""
-    return importlib.util.find_spec("wordllama") is not None
-
-
-def _import_wordllama() -> Any:
-    # wordllama calls logging.basicConfig(level=INFO) on import, which would configure the
-    # host application's root logger; basicConfig does nothing while a handler is present
-    root = logging.getLogger()
-    guard = None if root.handlers else logging.NullHandler()
-    if guard is not None:
-        root.addHandler(guard)
-    try:
-        return _require("wordllama", "embeddings", "wordllama")
-    finally:
-        if guard is not None:
-            root.removeHandler(guard)
+    return encoder_available("wordllama")
 
 
 def relative_score_fusion(
@@ -75,34 +79,25 @@ def relative_score_fusion(
     return fused
 
 
-class WordLlamaEncoder:
-    """Sentence embeddings from WordLlama's bundled weights (``leafloaf[embeddings]``).
+def words_first_fusion(
+    lexical: Mapping[int, float], dense: Mapping[int, float]
+) -> dict[int, float]:
+    """Lexical hits keep their relevance tiers; products only the vectors found follow,
+    by similarity, scored below the weakest lexical hit.
 
-    The 256-d ``l2_supercat`` model (16 MB of weights) ships inside the ``wordllama``
-    wheel, so nothing is downloaded at run time; vectors are L2-normalised for cosine
-    similarity.
+    Vectors then add recall (a product no query word names, such as ``Oat Beverage`` for
+    ``oat milk`` when ``k`` reaches past the word matches) without ever passing a better
+    textual match. ``dense`` scores are cosines shifted to ``[0, 2]``.
 
-    >>> WordLlamaEncoder().encode(["oat milk"]).shape       # doctest: +SKIP
-    (1, 256)
+    >>> words_first_fusion({0: 2.0, 1: 1.0}, {1: 1.9, 2: 1.5, 3: 1.2})
+    {0: 2.0, 1: 1.0, 2: 0.375, 3: 0.3}
     """
-
-    dim: ClassVar[int] = 256
-
-    def __init__(self) -> None:
-        wordllama = _import_wordllama()
-        # the wheel keeps the tokenizer under wordllama/tokenizers/, which its loader only
-        # finds through the cache path: point the cache at the package itself, no downloads
-        root = Path(wordllama.__file__).parent
-        self._model = wordllama.WordLlama.load(cache_dir=root, disable_download=True)
-
-    def encode(self, texts: Sequence[str]) -> NDArray[np.float32]:
-        """Unit vectors, one row per text."""
-        if not texts:
-            return np.zeros((0, self.dim), dtype=np.float32)
-        vectors = np.asarray(self._model.embed(list(texts)), dtype=np.float32)
-        norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-        result: NDArray[np.float32] = vectors / np.maximum(norms, 1e-9)
-        return result
+    fused = dict(lexical)
+    floor = min(lexical.values(), default=2.0)
+    for doc, score in sorted(dense.items(), key=lambda kv: (-kv[1], kv[0])):
+        if doc not in fused:
+            fused[doc] = floor * score / 4.0
+    return fused
 
 
 class LocalSearch(SearchBackend):
@@ -135,22 +130,37 @@ class LocalSearch(SearchBackend):
 
     name: ClassVar[str] = "local"
 
-    def __init__(self, dense: bool | None = None, alpha: float = 0.5) -> None:
+    def __init__(
+        self,
+        dense: bool | str | None = None,
+        alpha: float = 0.5,
+        fusion: str = "words-first",
+        vector_cache: str | Path | None = None,
+    ) -> None:
         if not 0.0 <= alpha <= 1.0:
             raise ValidationError("alpha", alpha, "must be between 0 and 1")
+        if fusion not in FUSIONS:
+            raise ValidationError("fusion", fusion, f"must be one of {list(FUSIONS)}")
         stemmer_module = _require("Stemmer", "search", "PyStemmer")
         _require("rapidfuzz", "search", "rapidfuzz")
         self._stemmer = stemmer_module.Stemmer("english")
         self.alpha = alpha
+        self.fusion = fusion
+        self.vector_cache = Path(vector_cache) if vector_cache is not None else None
         if dense is None:
-            dense = embeddings_available()
-        self.encoder = WordLlamaEncoder() if dense else None
+            dense = DEFAULT_ENCODER if encoder_available(DEFAULT_ENCODER) else False
+        elif dense is True:
+            dense = DEFAULT_ENCODER
+        self.encoder: WordLlamaEncoder | MiniLMEncoder | None = (
+            make_encoder(dense) if isinstance(dense, str) else None
+        )
+        self._dim = self.encoder.dim if self.encoder is not None else 0
         self._products: dict[str, Product] = {}
         self._ids: list[str] = []
         self._row: dict[str, int] = {}
         self._live: NDArray[np.bool_] = np.zeros(0, dtype=bool)
         self._lexical: FieldIndex | None = None
-        self._vectors: NDArray[np.float32] = np.zeros((0, WordLlamaEncoder.dim), np.float32)
+        self._vectors: NDArray[np.float32] = np.zeros((0, self._dim), np.float32)
         self._catalog = Catalog()
         self._by_attribute: dict[str, NDArray[np.int64]] = {}
         self._prices: NDArray[np.float64] = np.zeros(0)
@@ -196,18 +206,34 @@ class LocalSearch(SearchBackend):
         self._build_filters()
         if not self._ids:
             self._lexical = None
-            self._vectors = np.zeros((0, WordLlamaEncoder.dim), np.float32)
+            self._vectors = np.zeros((0, self._dim), np.float32)
             return
         self._lexical = FieldIndex([self._products[pid] for pid in self._ids],
                                    self._stemmer.stemWords)  # fmt: skip
         if self.encoder is not None:
             missing = [pid for pid in self._ids if pid not in known_vectors]
-            fresh = self.encoder.encode([self._embedding_text(pid) for pid in missing])
+            fresh = self._encode_products([self._embedding_text(pid) for pid in missing])
             vectors = dict(known_vectors)
             vectors.update(zip(missing, fresh, strict=True))
-            self._vectors = np.stack([vectors[pid] for pid in self._ids]) if self._ids else (
-                np.zeros((0, WordLlamaEncoder.dim), np.float32)
-            )  # fmt: skip
+            self._vectors = np.stack([vectors[pid] for pid in self._ids])
+
+    def _encode_products(self, texts: list[str]) -> NDArray[np.float32]:
+        """Vectors of product texts, read from ``vector_cache`` when it holds this batch."""
+        assert self.encoder is not None
+        if not texts or self.vector_cache is None:
+            return self.encoder.encode(texts)
+        key = hashlib.sha256("\n".join(texts).encode()).hexdigest()[:24]
+        path = self.vector_cache / f"{self.encoder.name}-{len(texts)}-{key}.npy"
+        if path.is_file():
+            cached: NDArray[np.float32] = np.load(path)
+            if cached.shape == (len(texts), self._dim):
+                return cached
+        vectors = self.encoder.encode(texts)
+        self.vector_cache.mkdir(parents=True, exist_ok=True)
+        partial = path.with_suffix(".partial.npy")
+        np.save(partial, vectors)
+        partial.replace(path)  # readers never see a half-written file
+        return vectors
 
     def _embedding_text(self, pid: str) -> str:
         return self._products[pid].name
@@ -366,11 +392,14 @@ class LocalSearch(SearchBackend):
         if use_dense:
             assert self.encoder is not None
             vector = self.encoder.encode([query])[0]
-            sims = (self._vectors @ vector).astype(np.float64)
+            # einsum: one thread, no BLAS thread pool to wake (or to contend for) per query
+            sims = np.einsum("ij,j->i", self._vectors, vector).astype(np.float64)
             dense = self._top(sims + 1.0, mask, pool)  # shift: cosine can be negative
-        if dense:
+        if dense and self.fusion == "relative":
             fused = relative_score_fusion(lexical, dense, self.alpha)
             ranked = sorted(fused.items(), key=lambda kv: (-kv[1], kv[0]))[:k]
+        elif dense:  # words first (in _top's order), then what only the vectors found
+            ranked = list(words_first_fusion(lexical, dense).items())[:k]
         else:  # lexical alone: keep _top's order (tiers, then the prior)
             ranked = list(lexical.items())[:k]
         word_kind = "fuzzy" if corrected else "bm25"
@@ -386,7 +415,7 @@ class LocalSearch(SearchBackend):
 
     def health(self) -> SearchHealth:
         """``ok`` once built; ``mode`` is ``"hybrid"`` with vectors, else ``"bm25"``."""
-        mode = "hybrid" if self.encoder is not None else "bm25"
+        mode = f"hybrid ({self.encoder.name})" if self.encoder is not None else "bm25"
         return SearchHealth(
             backend=self.name, ok=self._lexical is not None or not self._ids, mode=mode,
             detail=f"{len(self)} products indexed",
@@ -409,7 +438,8 @@ class LocalSearch(SearchBackend):
         meta = {
             "format": _FORMAT,
             "alpha": self.alpha,
-            "dense": self.encoder is not None,
+            "fusion": self.fusion,
+            "dense": self.encoder.name if self.encoder is not None else False,
             "products": [self._products[pid].model_dump(mode="json") for pid in self._ids],
         }
         (folder / "products.json").write_text(json.dumps(meta))
@@ -428,7 +458,7 @@ class LocalSearch(SearchBackend):
         if meta.get("format") != _FORMAT:
             raise ValidationError("folder", str(folder), "was written by another LeafLoaf "
                                   "version: index the catalog again")  # fmt: skip
-        search = cls(dense=bool(meta["dense"]), alpha=meta["alpha"])
+        search = cls(dense=meta["dense"], alpha=meta["alpha"], fusion=meta["fusion"])
         products = [Product(**p) for p in meta["products"]]
         search._products = {p.product_id: p for p in products}
         vectors = {}

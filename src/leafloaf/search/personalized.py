@@ -68,7 +68,9 @@ def personalized_search(
     """The shopper's best ``k`` products for ``query``, with the reasons for each.
 
     1. ``backend`` retrieves the best ``pool`` products for the query (with ``filters``,
-       plus the shopper's *declared* avoidances as exclusions);
+       plus the shopper's *declared* avoidances as exclusions); inside the relevance tier
+       that ``pool`` cuts, the shopper's own purchases are kept first, then the products
+       everyone buys;
     2. with ``prior="popularity"`` they are put in the order every shopper without
        history sees (:func:`popularity_prior_order`: retrieval score × population
        purchases); ``prior="none"`` keeps the backend's order;
@@ -102,7 +104,14 @@ def personalized_search(
         excluded = (*base.exclude_attributes, *declared)
         base = base.model_copy(update={"exclude_attributes": tuple(dict.fromkeys(excluded))})
     item_lines = engine.population.item_lines if prior == "popularity" else {}
-    hits = backend.search_with_prior(query, k=max(pool, k), filters=base, prior=item_lines)
+    mine = model.item_lines
+    # which products of the relevance tier that `pool` cuts are retrieved: the shopper's
+    # own purchases first, then what everyone buys (the order across tiers is untouched)
+    pool_prior: Mapping[str, float] = item_lines
+    if mine:
+        above = max(item_lines.values(), default=0.0) + 1.0
+        pool_prior = {**item_lines, **{p: above * (1.0 + n) for p, n in mine.items()}}
+    hits = backend.search_with_prior(query, k=max(pool, k), filters=base, prior=pool_prior)
     catalog = engine.catalog
     blocked = set(declared)
     retrieved = {}
@@ -127,7 +136,6 @@ def personalized_search(
     for pid, (_, hit) in retrieved.items():
         cell = (relevance_tier(hit.score), catalog.category(pid))
         group[pid] = first_seen.setdefault(cell, len(first_seen))
-    mine = model.item_lines
 
     def key(pid: str) -> tuple[float, int, int]:
         rank = -1 if mine.get(pid) else group[pid]
