@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from leafloaf import Product
-from leafloaf.search.lexical import channel, tier_order
+from leafloaf.search.lexical import channel, function_words, tier_order
 from leafloaf.search.local import LocalSearch
 
 
@@ -99,3 +99,35 @@ def test_tier_order_puts_the_aisle_people_buy_first_inside_a_tier() -> None:
     aisles = np.array([0, 0, 1, 1, 2])
     # aisle 1 holds 50 of the tier's 53 purchases: its unbought product beats aisle 0's
     assert tier_order(scores, bought, aisles).tolist() == [2, 3, 0, 1, 4]
+
+
+def test_function_words_are_learned_from_the_names_not_listed() -> None:
+    joined = [f"{a} and {b}" for a in ("Salt", "Mac", "Rock", "Bread") for b in ("Pepper", "Jam")]
+    names = [*joined, "Cheez-It Crackers", "Cheez-It Snack Mix", "No Salt Added Beans"]
+    assert function_words(names) == frozenset({"and"})  # "it" and "no" name things here
+    search, _ = _search([(n, "pantry") for n in names])
+    assert search.query_words("beans and salt") == ["bean", "salt"]
+    assert search.query_words("no salt") == ["no", "salt"]
+
+
+def test_words_the_catalog_holds_side_by_side_are_read_as_typed() -> None:
+    cheeses = [(f"Sharp Cheddar Cheese {i}", "packaged cheese") for i in range(60)]
+    crackers = [("Cheez-It Baked Snack Crackers", "crackers"), ("Cheez-It Grooves", "crackers")]
+    search, products = _search([*cheeses, *crackers])
+    assert _names(search, products, "cheez it", k=2) == [n for n, _ in crackers]
+
+
+def test_the_aisle_a_product_is_filed_under_names_its_head() -> None:
+    tortillas = [(f"{k} Flour Tortillas", "tortillas flat bread") for k in ("Soft", "Large")]
+    flours = [("All Purpose Flour", "baking ingredients"), ("Bread Flour", "baking ingredients")]
+    search, products = _search([*tortillas, *flours, ("Corn Tortillas", "tortillas flat bread")])
+    popular = {str(i): 1000.0 for i in range(2)}  # the tortillas sell far more
+    hits = search.search_with_prior("flour", k=4, prior=popular)
+    assert [products[int(h.product_id)].aisle for h in hits[:2]] == ["baking ingredients"] * 2
+
+
+def test_the_query_head_is_chosen_like_a_name_head() -> None:
+    milks = [(f"{k} Milk", "milk") for k in ("Whole", "Skim", "Oat", "Almond", "Goat")]
+    oats = [(f"{k} Oats", "cereal") for k in ("Rolled", "Steel Cut")]
+    search, products = _search([*milks, *oats, ("Oat Milk Ice Cream", "ice cream")])
+    assert _names(search, products, "oat milk", k=1) == ["Oat Milk"]
