@@ -35,6 +35,7 @@ def test_bench_search_cli_writes_report(instacart: Path, tmp_path: Path) -> None
     for encoder in ("wordllama", "minilm"):  # both extras are in [dev]
         assert figures[f"hybrid_{encoder}_p95_ms"] > 0
         assert figures[f"hybrid_{encoder}_encode_p95_ms"] > 0
+        assert figures[f"hybrid_{encoder}_scan_p95_ms"] > 0
     assert len(figures["load_average_start"]) == 3
     assert figures["personal_search_p95_ms"] > 0 and figures["rerank_200_p95_ms"] > 0
     assert "personal_added_p95_ms" in figures and figures["bm25_index_mib"] > 0

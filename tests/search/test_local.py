@@ -27,7 +27,7 @@ def bm25() -> LocalSearch:
 
 @pytest.fixture(scope="module")
 def hybrid() -> LocalSearch:
-    search = LocalSearch(dense=True, alpha=0.5)
+    search = LocalSearch(dense=True, alpha=0.5, fusion="relative")
     search.index(PRODUCTS)
     return search
 
@@ -109,13 +109,14 @@ def test_reindexing_embeds_only_new_or_changed_products(monkeypatch: pytest.Monk
 
 
 def test_index_persists_and_reloads(tmp_path: Path) -> None:
-    search = LocalSearch(dense=True, alpha=0.3)
+    search = LocalSearch(dense=True, alpha=0.3, fusion="relative")
     search.index(PRODUCTS)
     search.remove(["2"])
     before = search.search("banana bread", k=5)
     search.save(tmp_path / "idx")
     again = LocalSearch.load(tmp_path / "idx")
     assert len(again) == len(PRODUCTS) - 1 and again.alpha == 0.3 and "2" not in again
+    assert again.fusion == "relative" and again.encoder is not None
     after = again.search("banana bread", k=5)
     assert [h.product_id for h in after] == [h.product_id for h in before]
     cheap = again.search("milk", k=5, filters=SearchFilters(max_price=1.5))

@@ -114,9 +114,14 @@ class LocalSearch(SearchBackend):
     * scores are relevance tiers: equal scores are equally good textual matches, and
       :meth:`search_with_prior` orders (and keeps, when ``k`` cuts a tier) the products
       inside a tier by a prior such as population purchases;
-    * hybrid: with ``dense`` (default: when ``leafloaf[embeddings]`` is installed) lexical
-      and vector results are fused by relative scores with weight ``alpha`` (1 = vector
-      only, 0 = lexical only); a hit says whether the words, the vectors or both found it;
+    * hybrid: with ``dense`` (an encoder name, ``"wordllama"`` or ``"minilm"``; ``True``:
+      :data:`DEFAULT_ENCODER`; ``None``: it when its extra is installed) product names are
+      embedded too. ``fusion="words-first"`` (default) keeps the lexical tiers and lets
+      the vectors fill the places the words leave empty (the vectors are not consulted
+      when the words fill all ``k``); ``fusion="relative"`` is Weaviate's relative-score
+      fusion with weight ``alpha`` (continuous scores: no tiers). ``alpha=1`` is vectors
+      only, ``0`` words only. A hit says whether the words, the vectors or both found it;
+      ``vector_cache`` (a folder) keeps product vectors across processes;
     * filters: categories, attributes, price range, exclusions — always respected, as
       boolean masks over the index (no per-product Python loop);
     * ``save(folder)`` / ``LocalSearch.load(folder)`` persist the index.
@@ -382,19 +387,23 @@ class LocalSearch(SearchBackend):
         if not mask.any():
             return []
         use_dense = self.encoder is not None and self.alpha > 0
-        pool = max(k, 100) if use_dense else k
+        words_first = self.fusion == "words-first" and self.alpha < 1
+        pool = max(k, 100) if use_dense and not words_first else k
         lexical: dict[int, float] = {}
         corrected = False
         if self.alpha < 1:
             scores, corrected = self._lexical.relevance(self._words(query))
             lexical = self._top(scores, mask, pool, prior)
+        if words_first and len(lexical) >= k:
+            use_dense = False  # the words filled every place: vectors would add nothing
         dense: dict[int, float] = {}
         if use_dense:
             assert self.encoder is not None
             vector = self.encoder.encode([query])[0]
             # einsum: one thread, no BLAS thread pool to wake (or to contend for) per query
             sims = np.einsum("ij,j->i", self._vectors, vector).astype(np.float64)
-            dense = self._top(sims + 1.0, mask, pool)  # shift: cosine can be negative
+            wanted = k + len(lexical) if words_first else pool
+            dense = self._top(sims + 1.0, mask, wanted)  # shift: cosine can be negative
         if dense and self.fusion == "relative":
             fused = relative_score_fusion(lexical, dense, self.alpha)
             ranked = sorted(fused.items(), key=lambda kv: (-kv[1], kv[0]))[:k]
