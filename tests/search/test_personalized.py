@@ -167,3 +167,21 @@ def test_personalised_hits_are_a_subset_of_the_pool(
     assert all(h.reasons for h in hits)
     if user == "s2":
         assert not {"2", "6"} & set(_ids(hits))
+
+
+def test_the_shoppers_own_product_is_retrieved_when_the_pool_cuts_its_tier() -> None:
+    milks = [Product(product_id=f"m{i}", name=f"Milk {chr(97 + i)}", categories=("dairy", "milk"))
+             for i in range(30)]  # fmt: skip
+    engine = GraphitiPersonalizationEngine(Catalog(milks))
+    events = [Event.purchase(f"s{u}", f"m{i}", basket_id=f"s{u}-{w}", ts=T0 + timedelta(weeks=w))
+              for u in range(10) for w in range(3) for i in range(10)]  # fmt: skip
+    events += [Event.purchase("ann", "m29", basket_id=f"a{w}", ts=T0 + timedelta(weeks=w))
+               for w in range(3)]  # fmt: skip
+    engine.record_many(events)
+    search = LocalSearch(dense=False)
+    search.index(milks)
+    assert len({round(h.score, 6) for h in search.search("milk", k=30)}) == 1  # one tier
+    mine = personalized_search(engine, search, "ann", "milk", k=5, pool=10)
+    assert mine[0].product_id == "m29"  # retrieved although the population never buys it
+    newcomer = personalized_search(engine, search, "nobody", "milk", k=5, pool=10)
+    assert "m29" not in {h.product_id for h in newcomer}

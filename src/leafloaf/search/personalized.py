@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Literal
 
 import numpy as np
@@ -21,6 +21,37 @@ Prior = Literal["popularity", "none"]
 
 _GENERIC_DIET_REASON = "conflicts with what you avoid"
 """The re-ranker's own wording; replaced by one that names the attribute."""
+
+
+class _OwnFirst(Mapping[str, float]):
+    """Population purchases, with the shopper's own products above any of them.
+
+    A view, not a copy: the population mapping holds every product ever bought."""
+
+    _ABOVE = 1e12
+    """More purchase lines than any population holds."""
+
+    def __init__(self, population: Mapping[str, float], own: Mapping[str, float]) -> None:
+        self._population = population
+        self._own = own
+
+    def get(self, key: str, default: float = 0.0) -> float:  # type: ignore[override]
+        mine = self._own.get(key)
+        return self._ABOVE * (1.0 + mine) if mine else self._population.get(key, default)
+
+    def __getitem__(self, key: str) -> float:
+        if key in self._own or key in self._population:
+            return self.get(key)
+        raise KeyError(key)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter({**self._population, **self._own})
+
+    def __len__(self) -> int:
+        return len(self._population.keys() | self._own.keys())
+
+    def __bool__(self) -> bool:
+        return bool(self._population) or bool(self._own)
 
 
 def popularity_prior_order(
@@ -107,10 +138,7 @@ def personalized_search(
     mine = model.item_lines
     # which products of the relevance tier that `pool` cuts are retrieved: the shopper's
     # own purchases first, then what everyone buys (the order across tiers is untouched)
-    pool_prior: Mapping[str, float] = item_lines
-    if mine:
-        above = max(item_lines.values(), default=0.0) + 1.0
-        pool_prior = {**item_lines, **{p: above * (1.0 + n) for p, n in mine.items()}}
+    pool_prior: Mapping[str, float] = _OwnFirst(item_lines, mine) if mine else item_lines
     hits = backend.search_with_prior(query, k=max(pool, k), filters=base, prior=pool_prior)
     catalog = engine.catalog
     blocked = set(declared)
