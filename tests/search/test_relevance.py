@@ -131,3 +131,15 @@ def test_the_query_head_is_chosen_like_a_name_head() -> None:
     oats = [(f"{k} Oats", "cereal") for k in ("Rolled", "Steel Cut")]
     search, products = _search([*milks, *oats, ("Oat Milk Ice Cream", "ice cream")])
     assert _names(search, products, "oat milk", k=1) == ["Oat Milk"]
+
+
+def test_a_query_that_is_a_category_name_retrieves_that_category() -> None:
+    fruits = [(n, "fresh fruits") for n in ("Banana", "Honeycrisp Apple", "Hass Avocado")]
+    named = [(f"Fresh Cut {n}", "packaged vegetables fruits") for n in ("Kale", "Beans", "Corn")]
+    search, products = _search([*named, *fruits, ("Fruit Snacks", "candy")])
+    tiers = {products[int(h.product_id)].name: h.score for h in search.search("fresh fruits", k=7)}
+    assert min(tiers[n] for n, _ in fruits) > max(tiers[n] for n, _ in named)
+    assert max(tiers[n] for n, _ in fruits) == 2.0  # every word, and the aisle's head
+    # one word of the aisle's name is not its name: "fruit" matches the aisle field only
+    partial = {products[int(h.product_id)].name: h.score for h in search.search("fruit", k=7)}
+    assert max(partial[n] for n, _ in fruits) < 2.0

@@ -18,7 +18,9 @@ Everything here is estimated from the products indexed, never from a word list:
   the aisle ``AISLE_WEIGHT``, in a broader category ``DEPARTMENT_WEIGHT``; each field is a
   set of words, so a word repeated in a name counts once.
 * **Coverage**: the query words matched, each weighted by its inverse document frequency
-  in the catalog, as a share of all of them (1 when every word matched in the name).
+  in the catalog, as a share of all of them (1 when every word matched in the name). A
+  query whose words are exactly a category's name (an aisle or department: ``fresh
+  fruits``, ``lunch meat``, ``snacks``) names that category: its products cover it fully.
 * **Head noun**: a product name's head is the word most likely to end a name in this
   catalog (its share of last positions, smoothed), preferring later words; an aisle
   name's head and the query's head the same way (``milk`` in ``oat milk``, ``cheez`` in
@@ -391,6 +393,15 @@ class FieldIndex:
         self.aisle_ids = np.asarray(
             [aisles.setdefault(p.categories[-1], len(aisles)) if p.categories else -1
              for p in products], dtype=np.int64)  # fmt: skip
+        # the products filed under each category name (aisle or broader), by its words
+        named_rows: dict[frozenset[str], list[int]] = {}
+        for row, product in enumerate(products):
+            for category in product.categories:
+                key = frozenset(stem(w) for w in self.words(category))
+                if key:
+                    named_rows.setdefault(key, []).append(row)
+        self.category_rows = {k: np.unique(np.asarray(r, dtype=np.int64))
+                              for k, r in named_rows.items()}  # fmt: skip
         self.spell = SpellModel(dict(surface), stem, self.df)
 
     def words(self, text: str) -> list[str]:
@@ -464,6 +475,12 @@ class FieldIndex:
                 self._match(stem, weight, matched)
             scores += idf * matched
             total += idf
+        # a query that is a category's name ("fresh fruits", "lunch meat", "snacks") asks
+        # for the products filed under it: each of them matches every word, as by name
+        asked = frozenset(max(r, key=lambda s: r[s]) for _, r in pairs)
+        filed = self.category_rows.get(asked)
+        if filed is not None:
+            scores[filed] = total
         scores /= total
         head = pairs[self._query_head([max(r, key=lambda s: r[s]) for _, r in pairs])][1]
         is_head = np.zeros(self.size)
