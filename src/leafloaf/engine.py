@@ -28,6 +28,7 @@ from leafloaf.learning.budget import budget_profile
 from leafloaf.learning.dietary import posterior_avoid
 from leafloaf.learning.household import household_features
 from leafloaf.learning.nextbasket import next_basket_scores
+from leafloaf.learning.pacing import paced
 from leafloaf.learning.population import (
     PopulationModel,
     Removal,
@@ -311,9 +312,9 @@ class GraphitiPersonalizationEngine:
             snapshot = self.store.snapshot()
             epoch = self._refitter.epoch
         try:
-            users = {u: UserStats.from_rows(u, snapshot.rows(u)) for u in snapshot.users()}
+            users = {u: UserStats.from_rows(u, snapshot.rows(u)) for u in paced(snapshot.users())}
             vectors = {}
-            for user, stats in users.items():
+            for user, stats in paced(users.items()):
                 days = stats.basket_days()
                 if days:
                     vectors[user] = usual_scores(stats, None, self.config, days[-1])
@@ -368,6 +369,20 @@ class GraphitiPersonalizationEngine:
             self._models.invalidate([user_id])
             fitted_on, model = self._models.get(user_id, compile_model)
         return model
+
+    def shopper_stats(self, user_id: str) -> UserStats:
+        """A shopper's parsed statistics (an immutable snapshot; learners and tools read it)."""
+        _check_user(user_id)
+        return self._user_stats(user_id)
+
+    def shopper_model(self, user_id: str) -> UserModel:
+        """A shopper's compiled scoring model: own purchases, avoidances, price position.
+
+        It is what ``rerank`` scores with; search and tools read ``item_lines``, ``avoid``
+        and ``declared`` from it instead of recomputing them.
+        """
+        _check_user(user_id)
+        return self._user_model(user_id)
 
     def _moment(self, at: datetime | None) -> datetime:
         """``at`` checked for a timezone, or the engine clock's now."""

@@ -116,7 +116,7 @@ def _leafloaf_components(
     out: dict[str, dict[str, Any]] = {}
     users = list(stage.targets)
     for user in progress(users, len(users), f"leafloaf {stage.stage}") if show else users:
-        stats = engine._user_stats(user)
+        stats = engine.shopper_stats(user)
         days = stats.basket_days()
         ref = days[-1]
         at = stage.when[user].timestamp() / 86_400.0

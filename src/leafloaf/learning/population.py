@@ -20,6 +20,7 @@ from leafloaf.learning.complements import CoOccurrence, fit_cooccurrence
 from leafloaf.learning.dietary import AttributeRates, fit_attribute_rates
 from leafloaf.learning.household import HouseholdModel, fit_household_model
 from leafloaf.learning.neighbours import Neighbourhood, fit_neighbourhood
+from leafloaf.learning.pacing import paced
 from leafloaf.learning.stats import UserStats
 from leafloaf.models import Event
 from leafloaf.stores.base import EventRecord, event_to_record
@@ -98,7 +99,7 @@ def _baskets(
 ) -> tuple[dict[tuple[str, str], list[str]], dict[tuple[str, str], list[float]]]:
     baskets: dict[tuple[str, str], list[str]] = defaultdict(list)
     days: dict[tuple[str, str], list[float]] = defaultdict(list)
-    for kind, user, ts, product, _q, _p, _query, basket, *_ in records:
+    for kind, user, ts, product, _q, _p, _query, basket, *_ in paced(records, 2048):
         if kind != "purchase" or product is None:
             continue
         day = ts / 86_400.0
@@ -161,7 +162,7 @@ def fit_population(
     quantities: dict[str, dict[float, float]] = defaultdict(lambda: defaultdict(float))
     price_acc: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0])
     times_bought: list[tuple[int, bool]] = []
-    for stats in users.values():
+    for stats in paced(users.values()):
         counts: dict[int, float] = defaultdict(float)
         order_days = stats.basket_days()
         latest = order_days[-1] if order_days else 0.0
