@@ -154,7 +154,7 @@ class EventLog:
                 rows = by_user[u] = array("I")
             rows.append(row)
             recent[event_id] = row
-        if len(recent) > max(_RECENT, len(self._hashes) // 8):
+        if len(recent) > max(_RECENT, len(self._hashes) // 16):
             self._index_recent()
 
     def without(self, users: set[str], event_ids: set[str]) -> EventLog:
