@@ -43,4 +43,4 @@ def test_loop_hold_and_report(tmp_path: Path) -> None:
     }
     text = write_runtime_report(results, tmp_path, "bench").read_text()
     assert "| idle | 0.500 | 0.750 |" in text
-    assert "| 10 | 100 | 1,000 | 2,000 |" in text and "1.00 GiB" in text
+    assert "| 10 | 100 | tracemalloc | 1,000 | 2,000 |" in text and "1.00 GiB" in text

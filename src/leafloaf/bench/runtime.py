@@ -199,46 +199,71 @@ def measure_loop_hold(dataset: Dataset, calls: int = 2_000) -> dict[str, float]:
     }
 
 
-def measure_memory(data: str, shoppers: int) -> dict[str, float]:
-    """Traced bytes the engine holds per shopper after ingest, fit and one read each."""
+def _rss() -> tuple[int, int]:
+    """(resident bytes now, peak resident bytes) of this process, from /proc."""
+    now = peak = 0
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                now = int(line.split()[1]) * 1024
+            elif line.startswith("VmHWM:"):
+                peak = int(line.split()[1]) * 1024
+    return now, peak
+
+
+def measure_memory(data: str, shoppers: int, trace: bool = True) -> dict[str, Any]:
+    """Bytes the engine holds per shopper after ingest, fit and one read each.
+
+    ``trace`` counts with :mod:`tracemalloc` (exact, but ingest runs several times slower);
+    without it the figures are resident-set growth of the process (includes allocator slack).
+    """
     dataset = load_instacart(data)
     events = clone_shoppers(dataset, shoppers)
-    tracemalloc.start()
-    base = tracemalloc.get_traced_memory()[0]
+    del dataset.events[:]
+
+    def held() -> tuple[int, int]:
+        return tracemalloc.get_traced_memory() if trace else _rss()
+
+    if trace:
+        tracemalloc.start()
+    base = held()[0]
     engine = GraphitiPersonalizationEngine(dataset.catalog)
     t0 = time.perf_counter()
     engine.record_many(events)
     ingest_s = time.perf_counter() - t0
-    after_ingest = tracemalloc.get_traced_memory()[0] - base
+    after_ingest = held()[0] - base
+    t0 = time.perf_counter()
     engine.fit()
+    fit_s = time.perf_counter() - t0
     for user in engine.users():
         engine.usual_order(user)
-    held, peak = tracemalloc.get_traced_memory()
-    tracemalloc.stop()
-    held -= base
-    catalog_bytes = 0  # the catalog is loaded before tracing starts
+    now, peak = held()
+    if trace:
+        tracemalloc.stop()
     return {
         "shoppers": shoppers,
         "events": len(events),
+        "method": "tracemalloc" if trace else "rss",
         "ingest_seconds_traced": ingest_s,
+        "fit_seconds": fit_s,
         "bytes_per_shopper_after_ingest": after_ingest / shoppers,
-        "bytes_per_shopper": (held - catalog_bytes) / shoppers,
+        "bytes_per_shopper": (now - base) / shoppers,
         "peak_bytes": peak - base,
     }
 
 
-def _memory_in_subprocess(data: str, shoppers: int) -> dict[str, float]:
+def _memory_in_subprocess(data: str, shoppers: int, trace: bool) -> dict[str, Any]:
     code = (
         "import json, sys; from leafloaf.bench.runtime import measure_memory; "
-        "print(json.dumps(measure_memory(sys.argv[1], int(sys.argv[2]))))"
+        "print(json.dumps(measure_memory(sys.argv[1], int(sys.argv[2]), sys.argv[3] == '1')))"
     )
     out = subprocess.run(
-        [sys.executable, "-c", code, data, str(shoppers)],
+        [sys.executable, "-c", code, data, str(shoppers), "1" if trace else "0"],
         check=True,
         capture_output=True,
         text=True,
     )
-    result: dict[str, float] = json.loads(out.stdout.strip().splitlines()[-1])
+    result: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
     return result
 
 
@@ -249,6 +274,9 @@ def main(argv: list[str] | None = None, log: Callable[[str], None] = print) -> d
     parser.add_argument("--scales", default="1000,10000", help="shopper counts for memory")
     parser.add_argument("--calls", type=int, default=2_000, help="rerank calls per condition")
     parser.add_argument("--memory-from", help="a JSON list of earlier memory rows to include")
+    parser.add_argument(
+        "--trace-up-to", type=int, default=10_000, help="largest scale measured with tracemalloc"
+    )
     args = parser.parse_args(argv)
     dataset = load_instacart(args.data)
     results: dict[str, Any] = {"dataset": args.data.rstrip("/").split("/")[-1]}
@@ -260,7 +288,7 @@ def main(argv: list[str] | None = None, log: Callable[[str], None] = print) -> d
     if args.memory_from:
         results["memory"] = json.loads(Path(args.memory_from).read_text())
     for scale in [int(s) for s in args.scales.split(",") if s]:
-        row = _memory_in_subprocess(args.data, scale)
+        row = _memory_in_subprocess(args.data, scale, scale <= args.trace_up_to)
         results["memory"].append(row)
         log(json.dumps(row))
     results["measured_at"] = datetime.now(UTC).isoformat(timespec="seconds")
@@ -321,16 +349,17 @@ def write_runtime_report(results: dict[str, Any], out: Path, command: str) -> Pa
         "",
         "## Memory growth (tracemalloc, everything the engine holds, fresh process per scale)",
         "",
-        "| shoppers | events | bytes/shopper after ingest | bytes/shopper after fit + reads |"
-        " total held | peak during fit | ingest s (traced) |",
-        "|---:|---:|---:|---:|---:|---:|---:|",
+        "| shoppers | events | measured by | bytes/shopper after ingest |"
+        " bytes/shopper after fit + reads | total held | peak | ingest s | fit s |",
+        "|---:|---:|---|---:|---:|---:|---:|---:|---:|",
     ]
     for row in results.get("memory", []):
         lines.append(
-            f"| {row['shoppers']:,} | {row['events']:,} | "
+            f"| {row['shoppers']:,} | {row['events']:,} | {row.get('method', 'tracemalloc')} | "
             f"{row['bytes_per_shopper_after_ingest']:,.0f} | {row['bytes_per_shopper']:,.0f} | "
             f"{row['bytes_per_shopper'] * row['shoppers'] / 2**30:.2f} GiB | "
-            f"{row['peak_bytes'] / 2**30:.2f} GiB | {row['ingest_seconds_traced']:.0f} |"
+            f"{row['peak_bytes'] / 2**30:.2f} GiB | {row['ingest_seconds_traced']:.0f} | "
+            f"{row.get('fit_seconds', float('nan')):.0f} |"
         )
     path = out / "runtime.md"
     path.write_text("\n".join(lines) + "\n")
