@@ -304,7 +304,21 @@ def _show_search(
     echo(f'Search "{word}", {len(candidates)} matches re-ranked for this shopper:')
     echo(f"  {'everyone (most bought)':<{width}} | {'this shopper':<{width}}   why")
     for n, (base, mine) in enumerate(zip(candidates[:5], ranked[:5], strict=False), start=1):
-        left = f"{n}. {dataset.catalog.name(base)}"[:width]
-        right = f"{n}. {mine.name}"[:width]
+        left = _fit(f"{n}. {dataset.catalog.name(base)}", width)
+        right = _fit(f"{n}. {mine.name}", width)
         why = mine.reasons[0] if mine.reasons else ""
         echo(f"  {left:<{width}} | {right:<{width}} — {why}")
+
+
+def _fit(text: str, width: int) -> str:
+    """``text`` cut to ``width`` characters, keeping a trailing ``#<product_id>`` whole.
+
+    >>> _fit("Ramen Noodles/Ramen Cups 2.25 OZ #981946", 30)
+    'Ramen Noodles/Ramen C… #981946'
+    """
+    if len(text) <= width:
+        return text
+    head, sep, pid = text.rpartition(" #")
+    tail = f"{sep}{pid}" if sep and len(pid) < width // 2 else ""
+    body = head if tail else text
+    return f"{body[: width - len(tail) - 1]}…{tail}"
