@@ -35,6 +35,7 @@ __all__ = [
     "measure_latency_under_load",
     "measure_loop_hold",
     "measure_memory",
+    "run_runtime_bench",
     "write_runtime_report",
 ]
 
@@ -220,7 +221,9 @@ def measure_memory(data: str, shoppers: int, trace: bool = True) -> dict[str, An
     ``trace`` counts with :mod:`tracemalloc` (exact, but ingest runs several times slower);
     without it the figures are resident-set growth of the process (includes allocator slack).
     """
-    dataset = load_instacart(data)
+    from leafloaf.demo import load
+
+    dataset = load(Path(data), None, None)
     events = iter_clones(dataset, shoppers)  # streamed: only what the engine keeps counts
 
     def held() -> tuple[int, int]:
@@ -269,38 +272,50 @@ def _memory_in_subprocess(data: str, shoppers: int, trace: bool) -> dict[str, An
     return result
 
 
-def main(argv: list[str] | None = None, log: Callable[[str], None] = print) -> dict[str, Any]:
+def run_runtime_bench(
+    dataset: Dataset,
+    data_path: str,
+    scales: list[int],
+    calls: int = 2_000,
+    trace_up_to: int = 10_000,
+    log: Callable[[str], None] = print,
+) -> dict[str, Any]:
+    """Every runtime figure: latency under load, event-loop hold, memory per scale."""
+    results: dict[str, Any] = {"dataset": dataset.name, "data": Path(data_path).name}
+    results.update(measure_latency_under_load(dataset, calls))
+    log(f"rerank p95: idle {results['rerank_200_idle_p95_ms']:.3f} ms, with writers and a "
+        f"refit {results['rerank_200_host_writers_and_refit_p95_ms']:.3f} ms")  # fmt: skip
+    results.update(measure_loop_hold(dataset, calls))
+    log(f"engine.aio loop CPU per call p99 {results['aio_call_loop_cpu_p99_ms']:.3f} ms")
+    results["memory"] = []
+    for scale in scales:
+        row = _memory_in_subprocess(data_path, scale, scale <= trace_up_to)
+        results["memory"].append(row)
+        log(f"{scale:,} shoppers: {row['bytes_per_shopper']:,.0f} bytes per shopper")
+    results["measured_at"] = datetime.now(UTC).isoformat(timespec="seconds")
+    results["load_average"] = os.getloadavg()[0]
+    return results
+
+
+def main(argv: list[str] | None = None) -> None:
+    """``python -m leafloaf.bench.runtime``: the same as ``leafloaf bench runtime``."""
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--data", required=True, help="an Instacart-layout folder")
-    parser.add_argument("--out", default="reports", help="folder for runtime.json / runtime.md")
+    parser.add_argument("--data", required=True, help="a data folder (Instacart layout)")
+    parser.add_argument("--out", default="reports/benchmarks", help="report folder")
     parser.add_argument("--scales", default="1000,10000", help="shopper counts for memory")
     parser.add_argument("--calls", type=int, default=2_000, help="rerank calls per condition")
-    parser.add_argument("--memory-from", help="a JSON list of earlier memory rows to include")
     parser.add_argument(
         "--trace-up-to", type=int, default=10_000, help="largest scale measured with tracemalloc"
     )
     args = parser.parse_args(argv)
-    dataset = load_instacart(args.data)
-    results: dict[str, Any] = {"dataset": args.data.rstrip("/").split("/")[-1]}
-    results.update(measure_latency_under_load(dataset, args.calls))
-    log(json.dumps(results))
-    results.update(measure_loop_hold(dataset))
-    log(json.dumps(results))
-    results["memory"] = []
-    if args.memory_from:
-        results["memory"] = json.loads(Path(args.memory_from).read_text())
-    for scale in [int(s) for s in args.scales.split(",") if s]:
-        row = _memory_in_subprocess(args.data, scale, scale <= args.trace_up_to)
-        results["memory"].append(row)
-        log(json.dumps(row))
-    results["measured_at"] = datetime.now(UTC).isoformat(timespec="seconds")
-    results["load_average"] = os.getloadavg()[0]
-    write_runtime_report(
-        results,
-        Path(args.out),
-        "python -m leafloaf.bench.runtime " + " ".join(argv or sys.argv[1:]),
+    results = run_runtime_bench(
+        load_instacart(args.data),
+        args.data,
+        [int(s) for s in args.scales.split(",") if s],
+        args.calls,
+        args.trace_up_to,
     )
-    return results
+    write_runtime_report(results, Path(args.out), "leafloaf bench runtime")
 
 
 def write_runtime_report(results: dict[str, Any], out: Path, command: str) -> Path:
@@ -310,7 +325,8 @@ def write_runtime_report(results: dict[str, Any], out: Path, command: str) -> Pa
     lines = [
         "# Runtime benchmark",
         "",
-        f"`{command}` on {results['dataset']}, measured {results['measured_at']} "
+        f"`{command}` on {results.get('data', results['dataset'])}, "
+        f"measured {results['measured_at']} "
         f"(1-minute load average {results.get('load_average', float('nan')):.1f} on "
         f"{os.cpu_count()} CPUs).",
         "",
