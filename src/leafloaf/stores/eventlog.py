@@ -18,6 +18,7 @@ from __future__ import annotations
 import math
 from array import array
 from collections.abc import Iterable, Iterator, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -78,7 +79,9 @@ class EventLog:
         self.by_user: dict[int, array[int]] = {}
         self._recent: dict[str, int] = {}
         self._hashes = np.zeros(0, dtype=np.int64)
-        self._hash_rows = np.zeros(0, dtype=np.int64)
+        self._hash_rows: np.ndarray[Any, np.dtype[np.signedinteger[Any]]] = np.zeros(
+            0, dtype=np.int32
+        )
 
     def __len__(self) -> int:
         return len(self.id_end)
@@ -114,8 +117,10 @@ class EventLog:
         ids = list(self._recent)
         hashes = np.fromiter((hash(e) for e in ids), dtype=np.int64, count=len(ids))
         rows = np.fromiter(self._recent.values(), dtype=np.int64, count=len(ids))
+        if len(self) < 2**31:  # row numbers fit in 4 bytes: half the index
+            rows = rows.astype(np.int32)
         all_hashes = np.concatenate([self._hashes, hashes])
-        all_rows = np.concatenate([self._hash_rows, rows])
+        all_rows = np.concatenate([self._hash_rows, rows]).astype(rows.dtype)
         order = np.argsort(all_hashes, kind="stable")
         self._hashes, self._hash_rows = all_hashes[order], all_rows[order]
         self._recent = {}
@@ -154,7 +159,7 @@ class EventLog:
                 rows = by_user[u] = array("I")
             rows.append(row)
             recent[event_id] = row
-        if len(recent) > max(_RECENT, len(self._hashes) // 16):
+        if len(recent) > max(_RECENT, len(self._hashes) // 32):
             self._index_recent()
 
     def without(self, users: set[str], event_ids: set[str]) -> EventLog:
