@@ -31,6 +31,7 @@ from leafloaf.learning.nextbasket import next_basket_scores
 from leafloaf.learning.pacing import paced
 from leafloaf.learning.population import (
     PopulationModel,
+    PurchaseColumns,
     Removal,
     fit_population,
     remove_shopper,
@@ -318,9 +319,13 @@ class GraphitiPersonalizationEngine:
                 days = stats.basket_days()
                 if days:
                     vectors[user] = usual_scores(stats, None, self.config, days[-1])
-            model = fit_population(
-                users, snapshot.records(), self.catalog, snapshot.event_count(), vectors
+            arrays = snapshot.purchase_arrays()
+            purchases = (
+                PurchaseColumns(*arrays)
+                if arrays is not None
+                else PurchaseColumns.from_records(snapshot.records())
             )
+            model = fit_population(users, purchases, self.catalog, snapshot.event_count(), vectors)
         finally:
             snapshot.close()
         self._models.clear()

@@ -8,6 +8,7 @@ shoppers that the engine refreshes lazily as the log grows.
 from __future__ import annotations
 
 import math
+from array import array
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
@@ -16,7 +17,11 @@ import numpy as np
 from numpy.typing import NDArray
 
 from leafloaf.catalog import Catalog
-from leafloaf.learning.complements import CoOccurrence, fit_cooccurrence
+from leafloaf.learning.complements import (
+    CoOccurrence,
+    fit_cooccurrence,
+    fit_cooccurrence_columns,
+)
 from leafloaf.learning.dietary import AttributeRates, fit_attribute_rates
 from leafloaf.learning.household import HouseholdModel, fit_household_model
 from leafloaf.learning.neighbours import Neighbourhood, fit_neighbourhood
@@ -25,7 +30,7 @@ from leafloaf.learning.stats import UserStats
 from leafloaf.models import Event
 from leafloaf.stores.base import EventRecord, event_to_record
 
-__all__ = ["PopulationModel", "Removal", "fit_population", "remove_shopper"]
+__all__ = ["PopulationModel", "PurchaseColumns", "Removal", "fit_population", "remove_shopper"]
 
 
 @dataclass
@@ -123,6 +128,76 @@ def _interval_shape(days: dict[tuple[str, str], list[float]]) -> float:
     return float(np.clip(1.0 / max(var, 1e-6), 0.5, 50.0))
 
 
+@dataclass
+class PurchaseColumns:
+    """Every purchased line of the log as integer columns (what population fits scan).
+
+    ``basket`` codes are distinct per shopper (a basket id reused by two shoppers is two
+    baskets); a line without a basket id belongs to its shopper's basket of that day.
+    """
+
+    user: NDArray[np.int64]
+    basket: NDArray[np.int64]
+    product: NDArray[np.int64]
+    day: NDArray[np.float64]
+    product_ids: list[str]
+
+    @classmethod
+    def from_records(cls, records: Iterable[EventRecord]) -> PurchaseColumns:
+        """Build the columns in one streaming pass (codes only: no per-line objects kept)."""
+        users: dict[str, int] = {}
+        baskets: dict[tuple[int, str], int] = {}
+        products: dict[str, int] = {}
+        user, basket, product, day = array("q"), array("q"), array("q"), array("d")
+        for kind, who, ts, pid, _q, _p, _query, bid, *_ in paced(records, 4096):
+            if kind != "purchase" or pid is None:
+                continue
+            d = ts / 86_400.0
+            u = users.setdefault(who, len(users))
+            user.append(u)
+            basket.append(baskets.setdefault((u, bid or f"day{math.floor(d)}"), len(baskets)))
+            product.append(products.setdefault(pid, len(products)))
+            day.append(d)
+        return cls(
+            np.frombuffer(user, dtype=np.int64).copy(),
+            np.frombuffer(basket, dtype=np.int64).copy(),
+            np.frombuffer(product, dtype=np.int64).copy(),
+            np.frombuffer(day, dtype=np.float64).copy(),
+            list(products),
+        )
+
+    @property
+    def n_baskets(self) -> int:
+        """Distinct baskets."""
+        return len(np.unique(self.basket))
+
+
+def _interval_shape_columns(columns: PurchaseColumns) -> float:
+    """:func:`_interval_shape` over purchase columns, vectorised over shopper × product."""
+    if len(columns.day) == 0:
+        return 2.0
+    key = columns.user * max(len(columns.product_ids), 1) + columns.product
+    order = np.lexsort((columns.day, key))
+    k, d = key[order], columns.day[order]
+    group_start = np.r_[True, k[1:] != k[:-1]]
+    raw_count = np.diff(np.r_[np.flatnonzero(group_start), len(k)])
+    group_of = np.cumsum(group_start) - 1
+    first_day = np.r_[True, (k[1:] != k[:-1]) | (d[1:] != d[:-1])]
+    ku, du, gu = k[first_day], d[first_day], group_of[first_day]
+    same = ku[1:] == ku[:-1]
+    gaps, gap_group = (du[1:] - du[:-1])[same], gu[1:][same]
+    n_gaps = np.bincount(gap_group, minlength=len(raw_count))
+    total = np.bincount(gap_group, weights=gaps, minlength=len(raw_count))
+    mean = np.divide(total, n_gaps, out=np.zeros(len(raw_count)), where=n_gaps > 0)
+    eligible = (raw_count >= 3) & (n_gaps >= 2) & (mean > 0)
+    use = eligible[gap_group]
+    if not use.any():
+        return 2.0
+    ratios = gaps[use] / mean[gap_group[use]]
+    var = float(ratios.var())
+    return float(np.clip(1.0 / max(var, 1e-6), 0.5, 50.0))
+
+
 def _repeat_after(times_bought: list[tuple[int, bool]], horizon: int = 30) -> list[float]:
     """``P(bought again | bought n times)`` for n = 1..horizon, Beta(1, 1)-smoothed.
 
@@ -145,7 +220,7 @@ def _repeat_after(times_bought: list[tuple[int, bool]], horizon: int = 30) -> li
 
 def fit_population(
     users: dict[str, UserStats],
-    records: Iterable[EventRecord],
+    records: Iterable[EventRecord] | PurchaseColumns,
     catalog: Catalog,
     event_count: int,
     share_vectors: Mapping[str, Mapping[str, float]] | None = None,
@@ -201,12 +276,14 @@ def fit_population(
         model.attribute_rates = fit_attribute_rates(
             np.asarray(user_lines), matrix, list(attr_index)
         )
-    baskets, days = _baskets(records)
-    model.n_baskets = len(baskets)
-    model.cooccurrence = fit_cooccurrence(
-        list(baskets.values()), owners=[user for user, _ in baskets]
+    columns = (
+        records if isinstance(records, PurchaseColumns) else PurchaseColumns.from_records(records)
     )
-    model.interval_shape = _interval_shape(days)
+    model.n_baskets = columns.n_baskets
+    model.cooccurrence = fit_cooccurrence_columns(
+        columns.user, columns.basket, columns.product, columns.product_ids
+    )
+    model.interval_shape = _interval_shape_columns(columns)
     if gaps:
         model.median_gap = float(np.median(gaps))
     model.repeat_after = _repeat_after(times_bought)

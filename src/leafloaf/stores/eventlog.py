@@ -21,6 +21,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from leafloaf.models import EventType
 from leafloaf.stores.base import EventRecord
@@ -209,6 +210,36 @@ class EventLog:
             return []
         end = len(self) if stop is None else stop
         return [self.record(row) for row in rows if row < end]
+
+    def purchase_arrays(
+        self, stop: int
+    ) -> tuple[
+        NDArray[np.int64], NDArray[np.int64], NDArray[np.int64], NDArray[np.float64], list[str]
+    ]:
+        """Purchased lines of rows ``0 .. stop`` as (user, basket, product, day) code columns.
+
+        Baskets are numbered apart per user; a line without a basket id gets its user's
+        ``day<N>`` basket, as the record-based fits name it. The last item names the
+        product codes.
+        """
+        kind = np.frombuffer(self.kind[:stop], dtype=np.uint8)
+        product = np.frombuffer(self.product[:stop], dtype=np.int32).astype(np.int64)
+        keep = (kind == _KIND_CODE["purchase"]) & (product >= 0)
+        user = np.frombuffer(self.user[:stop], dtype=np.uint32).astype(np.int64)[keep]
+        day = np.frombuffer(self.ts[:stop], dtype=np.float64)[keep] / 86_400.0
+        basket = np.frombuffer(self.basket[:stop], dtype=np.int32).astype(np.int64)[keep]
+        missing = basket < 0
+        if missing.any():
+            table = self.baskets.codes
+            extra: dict[int, int] = {}
+            floors = np.floor(day[missing]).astype(np.int64)
+            for whole in np.unique(floors).tolist():
+                code = table.get(f"day{whole}")
+                extra[whole] = code if code is not None else len(self.baskets.values) + len(extra)
+            basket[missing] = np.asarray([extra[f] for f in floors.tolist()], dtype=np.int64)
+        width = int(basket.max()) + 1 if len(basket) else 1
+        _, basket = np.unique(user * width + basket, return_inverse=True)
+        return user, basket.astype(np.int64), product[keep], day, list(self.products.values)
 
     def owner(self, event_id: str) -> str | None:
         """The user whose event has this id (a scan: erasure-time only)."""

@@ -6,7 +6,7 @@ import threading
 from array import array
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from leafloaf.models import Event
 from leafloaf.stores.base import (
@@ -223,3 +223,6 @@ class _MemorySnapshot(StoreSnapshot):
 
     def event_count(self) -> int:
         return self._stop
+
+    def purchase_arrays(self) -> tuple[Any, Any, Any, Any, list[str]] | None:
+        return self._log.purchase_arrays(self._stop)
