@@ -314,11 +314,12 @@ class GraphitiPersonalizationEngine:
             epoch = self._refitter.epoch
         try:
             users = {u: UserStats.from_rows(u, snapshot.rows(u)) for u in paced(snapshot.users())}
-            vectors = {}
-            for user, stats in paced(users.items()):
-                days = stats.basket_days()
-                if days:
-                    vectors[user] = usual_scores(stats, None, self.config, days[-1])
+            config = self.config
+            vectors = (  # streamed into the neighbourhood, never all held at once
+                (user, usual_scores(stats, None, config, stats.basket_days()[-1]))
+                for user, stats in paced(users.items())
+                if stats.baskets
+            )
             arrays = snapshot.purchase_arrays()
             purchases = (
                 PurchaseColumns(*arrays)

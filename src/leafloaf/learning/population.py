@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from array import array
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -198,16 +198,18 @@ def _interval_shape_columns(columns: PurchaseColumns) -> float:
     return float(np.clip(1.0 / max(var, 1e-6), 0.5, 50.0))
 
 
-def _repeat_after(times_bought: list[tuple[int, bool]], horizon: int = 30) -> list[float]:
+def _repeat_after(
+    times_bought: tuple[Sequence[int], Sequence[int]], horizon: int = 30
+) -> list[float]:
     """``P(bought again | bought n times)`` for n = 1..horizon, Beta(1, 1)-smoothed.
 
-    ``times_bought`` holds, per shopper × product, the purchase count and whether its last
+    ``times_bought`` holds, per shopper × product, the purchase count and (1/0) whether its last
     purchase was in the shopper's latest order (right-censored: no chance yet to see a
     repeat, so that count is not evidence of stopping). Where no product was observed at
     some ``n``, the estimate of ``n - 1`` carries on.
     """
-    counts = np.asarray([min(c, horizon + 1) for c, _ in times_bought], dtype=np.int64)
-    stopped = np.asarray([not censored for _, censored in times_bought], dtype=bool)
+    counts = np.minimum(np.asarray(times_bought[0], dtype=np.int64), horizon + 1)
+    stopped = np.asarray(times_bought[1], dtype=np.int8) == 0
     out: list[float] = []
     previous = 0.5
     for n in range(1, horizon + 1):
@@ -223,7 +225,9 @@ def fit_population(
     records: Iterable[EventRecord] | PurchaseColumns,
     catalog: Catalog,
     event_count: int,
-    share_vectors: Mapping[str, Mapping[str, float]] | None = None,
+    share_vectors: (
+        Mapping[str, Mapping[str, float]] | Iterable[tuple[str, Mapping[str, float]]] | None
+    ) = None,
 ) -> PopulationModel:
     """Fit every population statistic from all shoppers' rows and the event log.
 
@@ -236,14 +240,15 @@ def fit_population(
     gaps: list[float] = []
     quantities: dict[str, dict[float, float]] = defaultdict(lambda: defaultdict(float))
     price_acc: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0])
-    times_bought: list[tuple[int, bool]] = []
+    times_bought: tuple[array[int], array[int]] = (array("q"), array("b"))
     for stats in paced(users.values()):
         counts: dict[int, float] = defaultdict(float)
         order_days = stats.basket_days()
         latest = order_days[-1] if order_days else 0.0
         total = 0.0
         for pid, item in stats.purchased.items():
-            times_bought.append((int(item.lines), item.last_day >= latest))
+            times_bought[0].append(int(item.lines))
+            times_bought[1].append(1 if item.last_day >= latest else 0)
             total += item.lines
             model.item_lines[pid] = model.item_lines.get(pid, 0.0) + item.lines
             model.item_users[pid] = model.item_users.get(pid, 0) + 1
@@ -290,8 +295,9 @@ def fit_population(
     model.product_quantities = {pid: dict(h) for pid, h in quantities.items()}
     _fit_prices(model, catalog, price_acc, users)
     model.household = fit_household_model(list(users.values()), catalog)
-    if share_vectors:
-        model.neighbourhood = fit_neighbourhood(share_vectors)
+    if share_vectors is not None:
+        neighbourhood = fit_neighbourhood(share_vectors)
+        model.neighbourhood = neighbourhood if neighbourhood.users else None
     return model
 
 
