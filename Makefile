@@ -21,8 +21,8 @@ demo: $(VENV)/.demo-installed
 	$(BIN)/leafloaf demo
 
 lint: $(VENV)/.dev-installed
-	$(BIN)/ruff format --check src tests examples scripts
-	$(BIN)/ruff check src tests examples scripts
+	$(BIN)/ruff format --check src tests examples scripts conftest.py
+	$(BIN)/ruff check src tests examples scripts conftest.py
 
 typecheck: $(VENV)/.dev-installed
 	$(BIN)/mypy

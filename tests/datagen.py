@@ -60,8 +60,13 @@ def write_instacart(folder: Path, users: int = 30, orders: int = 8, seed: int = 
     return folder
 
 
-def write_completejourney(folder: Path, households: int = 12, seed: int = 5) -> Path:
-    """A Complete Journey layout folder: transactions.csv.gz and products.csv."""
+def write_completejourney(
+    folder: Path, households: int = 12, seed: int = 5, same_names: bool = False
+) -> Path:
+    """A Complete Journey layout folder: transactions.csv.gz and products.csv.
+
+    ``same_names``: every product has the same type and size, as many real ones do.
+    """
     rng = random.Random(seed)
     folder.mkdir(parents=True, exist_ok=True)
     with open(folder / "products.csv", "w", newline="") as f:
@@ -73,7 +78,7 @@ def write_completejourney(folder: Path, households: int = 12, seed: int = 5) -> 
         for pid in range(1, 41):
             dept = "FUEL" if pid == 40 else ["GROCERY", "PRODUCE", "MEAT"][pid % 3]
             w.writerow([pid, 1, dept, rng.choice(["National", "Private"]), f"CAT{pid % 6}",
-                        f"TYPE {pid}", "16 OZ"])  # fmt: skip
+                        "TYPE" if same_names else f"TYPE {pid}", "16 OZ"])  # fmt: skip
     with gzip.open(folder / "transactions.csv.gz", "wt", newline="") as f:
         w = csv.writer(f)
         w.writerow(

@@ -3,6 +3,9 @@
 >>> from leafloaf import Catalog, Event, GraphitiPersonalizationEngine
 """
 
+from importlib.metadata import PackageNotFoundError
+from importlib.metadata import version as _installed_version
+
 from leafloaf.analytics import AnalyticsSink, NullSink
 from leafloaf.catalog import Catalog
 from leafloaf.config import EngineConfig
@@ -51,7 +54,10 @@ from leafloaf.search import (
 )
 from leafloaf.stores import InMemoryStore, SQLiteStore, StateStore, open_store
 
-__version__ = "0.1.0"
+try:  # one place for the version: pyproject.toml, read back from the installed metadata
+    __version__ = _installed_version("leafloaf")
+except PackageNotFoundError:  # imported from a source tree that was never installed
+    __version__ = "0+unknown"
 
 __all__ = [
     "AnalyticsSink",

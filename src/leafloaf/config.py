@@ -62,7 +62,7 @@ class EngineConfig(BaseModel):
     """Refit in a background thread (reads never wait); False refits only when you call ``fit``."""
     batch_size: int = Field(default=20_000, gt=0)
     """Events per store transaction in ``record_many``."""
-    cache_users: int = Field(default=4_096, ge=0)
+    cache_users: int = Field(default=1_024, ge=0)
     """Shoppers whose parsed statistics stay cached in memory (least recently used go first)."""
     outbox_capacity: int = Field(default=1_000_000, gt=0)
     """Accepted events the durable outbox may hold while the store is down."""

@@ -12,7 +12,7 @@ from __future__ import annotations
 import csv
 import gzip
 import io
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -22,7 +22,15 @@ from leafloaf.catalog import Catalog
 from leafloaf.errors import ValidationError
 from leafloaf.models import Event, EventType, Product
 
-__all__ = ["INSTACART_START", "Dataset", "load_completejourney", "load_instacart"]
+__all__ = [
+    "COMPLETEJOURNEY_COLUMNS",
+    "INSTACART_COLUMNS",
+    "INSTACART_START",
+    "Dataset",
+    "check_layout",
+    "load_completejourney",
+    "load_instacart",
+]
 
 INSTACART_START = datetime(2017, 1, 1, tzinfo=UTC)
 """Arbitrary origin of rebuilt Instacart timestamps (the source has relative time only)."""
@@ -43,19 +51,123 @@ class Dataset:
         return list(dict.fromkeys(e.user_id for e in self.events))
 
 
-def _find(folder: Path, *patterns: str) -> Path:
+INSTACART_COLUMNS = {
+    "orders": ("order_id", "user_id", "eval_set", "order_number", "order_hour_of_day",
+               "days_since_prior_order"),
+    "order_items": ("order_id", "product_id"),
+    "products": ("product_id", "product_name", "aisle_id", "department_id"),
+    "aisles": ("aisle_id", "aisle"),
+    "departments": ("department_id", "department"),
+}  # fmt: skip
+"""Columns each Instacart-layout file must have (others are ignored)."""
+
+COMPLETEJOURNEY_COLUMNS = {
+    "transactions": ("household_id", "basket_id", "product_id", "quantity", "sales_value",
+                     "transaction_timestamp"),
+    "products": ("product_id", "department", "product_category", "product_type"),
+}  # fmt: skip
+"""Columns each Complete Journey file must have (others are ignored)."""
+
+
+def _folder(folder: str | Path) -> Path:
+    path = Path(folder)
+    if not path.is_dir():
+        what = "does not exist" if not path.exists() else "is a file, not a data folder"
+        raise ValidationError("data", str(folder), what)
+    return path
+
+
+def _find(folder: Path, layout: str, *patterns: str) -> Path:
     for pattern in patterns:
         found = sorted(folder.glob(pattern))
         if found:
             return found[0]
-    raise ValidationError("data", str(folder), f"no file matching {' or '.join(patterns)}")
+    raise ValidationError(
+        "data", str(folder), f"no file matching {' or '.join(patterns)}: not {layout} data"
+    )
+
+
+def _open(path: Path) -> io.TextIOBase:
+    """A text handle on a CSV file, gzip-compressed or not (the caller closes it)."""
+    opener = gzip.open if path.suffix == ".gz" else open
+    handle = opener(path, "rt", newline="", encoding="utf-8")
+    assert isinstance(handle, io.TextIOBase)
+    return handle
+
+
+def _check_columns(path: Path, layout: str, columns: tuple[str, ...]) -> None:
+    """Fail with the file and the missing columns before any row is read."""
+    with _open(path) as handle:
+        header = next(csv.reader(handle), [])
+    missing = [c for c in columns if c not in header]
+    if missing:
+        raise ValidationError(
+            "data",
+            str(path),
+            f"has no column {', '.join(missing)}: not {layout} data (wrong --format?)",
+        )
 
 
 def _rows(path: Path) -> Iterator[dict[str, str]]:
-    opener = gzip.open if path.suffix == ".gz" else open
-    with opener(path, "rt", newline="", encoding="utf-8") as handle:
-        assert isinstance(handle, io.TextIOBase)
+    with _open(path) as handle:
         yield from csv.DictReader(handle)
+
+
+def _max_users(max_users: int | None) -> None:
+    if max_users is not None and max_users < 1:
+        raise ValidationError("max_users", max_users, "must be at least 1 (or None for all)")
+
+
+def _instacart_files(folder: Path) -> dict[str, Path]:
+    layout = "Instacart-layout"
+    files = {
+        "orders": _find(folder, layout, "orders*.csv", "orders*.csv.gz"),
+        "order_items": _find(folder, layout, "order_items*.csv*", "order_products*.csv*"),
+    }
+    for name in ("products", "aisles", "departments"):
+        files[name] = _find(folder, layout, f"{name}.csv")
+    for kind, path in files.items():
+        _check_columns(path, layout, INSTACART_COLUMNS[kind])
+    return files
+
+
+def _completejourney_files(folder: Path) -> dict[str, Path]:
+    layout = "Complete Journey"
+    files = {
+        "transactions": _find(folder, layout, "transactions.csv.gz", "transactions.csv"),
+        "products": _find(folder, layout, "products.csv", "products.csv.gz"),
+    }
+    for kind, path in files.items():
+        _check_columns(path, layout, COMPLETEJOURNEY_COLUMNS[kind])
+    return files
+
+
+_LAYOUTS = {"instacart": _instacart_files, "completejourney": _completejourney_files}
+
+
+def check_layout(folder: str | Path, fmt: str | None = None) -> str:
+    """The layout of a data folder, ``"instacart"`` or ``"completejourney"``, once checked.
+
+    Detected from the files when ``fmt`` is None. Raises :class:`ValidationError` naming the
+    folder, file or column that is missing; it reads header lines only, so it is quick.
+    """
+    path = _folder(folder)
+    if fmt is None:
+        if any(path.glob("transactions.csv*")):
+            fmt = "completejourney"
+        elif any(path.glob("orders*.csv*")):
+            fmt = "instacart"
+        else:
+            raise ValidationError(
+                "data",
+                str(folder),
+                "holds neither Complete Journey (transactions.csv[.gz]) nor Instacart-layout "
+                "(orders*.csv) files",
+            )
+    if fmt not in _LAYOUTS:
+        raise ValidationError("format", fmt, f"choose {' or '.join(_LAYOUTS)}")
+    _LAYOUTS[fmt](path)
+    return fmt
 
 
 def load_instacart(folder: str | Path, max_users: int | None = None) -> Dataset:
@@ -64,12 +176,11 @@ def load_instacart(folder: str | Path, max_users: int | None = None) -> Dataset:
     Only ``prior`` orders carry items; a ``test`` order row gives the time of the user's next
     order (``next_order_at``), which is when their restock predictions are asked for.
     """
-    folder = Path(folder)
-    if not folder.is_dir():
-        raise ValidationError("data", str(folder), "is not a folder")
+    folder = _folder(folder)
+    _max_users(max_users)
+    files = _instacart_files(folder)
+    orders, items = files["orders"], files["order_items"]
     catalog = Catalog.from_instacart(folder)
-    orders = _find(folder, "orders*.csv", "orders*.csv.gz")
-    items = _find(folder, "order_items*.csv*", "order_products*.csv*")
     by_user: dict[str, list[dict[str, str]]] = defaultdict(list)
     for row in _rows(orders):
         by_user[row["user_id"]].append(row)
@@ -116,12 +227,16 @@ def load_completejourney(folder: str | Path, max_users: int | None = None) -> Da
     """Load The Complete Journey (``transactions.csv.gz`` + ``products.csv``).
 
     Lines with quantity 0 and the FUEL / MISCELLANEOUS / COUPON departments (not groceries)
-    are skipped; timestamps are read as UTC.
+    are skipped; timestamps are read as UTC. The data has no product names: a product is
+    named by its type and package size, plus ``#<product_id>`` where several share that.
     """
-    folder = Path(folder)
+    folder = _folder(folder)
+    _max_users(max_users)
+    files = _completejourney_files(folder)
+    products_file, transactions = files["products"], files["transactions"]
     skip_departments = {"FUEL", "MISCELLANEOUS", "COUPON", "CNTRL/STORE SUP", "POSTAL CENTER"}
     products: list[Product] = []
-    for row in _rows(_find(folder, "products.csv", "products.csv.gz")):
+    for row in _rows(products_file):
         if row["department"] in skip_departments:
             continue
         kind = row["product_type"] or row["product_category"] or row["department"]
@@ -136,10 +251,16 @@ def load_completejourney(folder: str | Path, max_users: int | None = None) -> Da
                 ),
             )
         )
-    catalog = Catalog(products)
+    # The data has no product names, only type and size: many products share one. A shared
+    # name gets the product id, so two lines that read the same are the same product.
+    shared = {name for name, n in Counter(p.name for p in products).items() if n > 1}
+    catalog = Catalog(
+        p.model_copy(update={"name": f"{p.name} #{p.product_id}"}) if p.name in shared else p
+        for p in products
+    )
     events: list[Event] = []
     users: set[str] = set()
-    for line, row in enumerate(_rows(_find(folder, "transactions.csv.gz", "transactions.csv"))):
+    for line, row in enumerate(_rows(transactions)):
         pid, user = row["product_id"], row["household_id"]
         quantity = float(row["quantity"])
         if pid not in catalog or quantity <= 0:

@@ -28,8 +28,10 @@ from leafloaf.learning.budget import budget_profile
 from leafloaf.learning.dietary import posterior_avoid
 from leafloaf.learning.household import household_features
 from leafloaf.learning.nextbasket import next_basket_scores
+from leafloaf.learning.pacing import paced
 from leafloaf.learning.population import (
     PopulationModel,
+    PurchaseColumns,
     Removal,
     fit_population,
     remove_shopper,
@@ -311,15 +313,20 @@ class GraphitiPersonalizationEngine:
             snapshot = self.store.snapshot()
             epoch = self._refitter.epoch
         try:
-            users = {u: UserStats.from_rows(u, snapshot.rows(u)) for u in snapshot.users()}
-            vectors = {}
-            for user, stats in users.items():
-                days = stats.basket_days()
-                if days:
-                    vectors[user] = usual_scores(stats, None, self.config, days[-1])
-            model = fit_population(
-                users, snapshot.records(), self.catalog, snapshot.event_count(), vectors
+            users = {u: UserStats.from_rows(u, snapshot.rows(u)) for u in paced(snapshot.users())}
+            config = self.config
+            vectors = (  # streamed into the neighbourhood, never all held at once
+                (user, usual_scores(stats, None, config, stats.basket_days()[-1]))
+                for user, stats in paced(users.items())
+                if stats.baskets
             )
+            arrays = snapshot.purchase_arrays()
+            purchases = (
+                PurchaseColumns(*arrays)
+                if arrays is not None
+                else PurchaseColumns.from_records(snapshot.records())
+            )
+            model = fit_population(users, purchases, self.catalog, snapshot.event_count(), vectors)
         finally:
             snapshot.close()
         self._models.clear()
@@ -368,6 +375,20 @@ class GraphitiPersonalizationEngine:
             self._models.invalidate([user_id])
             fitted_on, model = self._models.get(user_id, compile_model)
         return model
+
+    def shopper_stats(self, user_id: str) -> UserStats:
+        """A shopper's parsed statistics (an immutable snapshot; learners and tools read it)."""
+        _check_user(user_id)
+        return self._user_stats(user_id)
+
+    def shopper_model(self, user_id: str) -> UserModel:
+        """A shopper's compiled scoring model: own purchases, avoidances, price position.
+
+        It is what ``rerank`` scores with; search and tools read ``item_lines``, ``avoid``
+        and ``declared`` from it instead of recomputing them.
+        """
+        _check_user(user_id)
+        return self._user_model(user_id)
 
     def _moment(self, at: datetime | None) -> datetime:
         """``at`` checked for a timezone, or the engine clock's now."""

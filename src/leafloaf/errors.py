@@ -14,7 +14,7 @@ class ValidationError(LeafLoafError, ValueError):
 
     >>> err = ValidationError("quantity", -1, "must be greater than 0")
     >>> str(err)
-    "quantity=-1: must be greater than 0"
+    'quantity=-1: must be greater than 0'
     """
 
     def __init__(self, field: str, value: Any, message: str) -> None:

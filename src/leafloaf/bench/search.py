@@ -194,7 +194,7 @@ def _personal(
     repeats: int,
     log: Callable[[str], None],
 ) -> None:
-    users = [u for u in engine.users() if engine._user_model(u).lines > 0][:50]
+    users = [u for u in engine.users() if engine.shopper_model(u).lines > 0][:50]
     if not users:
         return
     rng = random.Random(3)

@@ -21,7 +21,7 @@ from leafloaf.evaluation.metrics import ndcg_at_k
 from leafloaf.evaluation.nextbasket import train_engine
 from leafloaf.evaluation.split import UserSplit, leave_last_out
 from leafloaf.learning.complements import fit_cooccurrence
-from leafloaf.progress import progress
+from leafloaf.progress import progress, step
 
 __all__ = [
     "CAPABILITIES",
@@ -39,7 +39,7 @@ def _iter(items: Sequence[Any], desc: str, show: bool) -> Any:
 
 
 def _trained(
-    data: BasketData, users: int | None, seed: int
+    data: BasketData, users: int | None, seed: int, show: bool
 ) -> tuple[
     BasketData, dict[str, UserSplit], dict[str, list[Basket]], GraphitiPersonalizationEngine
 ]:
@@ -47,7 +47,9 @@ def _trained(
     data = data.sample_users(users, seed)
     splits = leave_last_out(data)
     known = {u: s.known("test") for u, s in splits.items()}
-    return data, splits, known, train_engine(data.catalog, known)
+    with step(f"learning from {len(known):,} shoppers' history", show):
+        engine = train_engine(data.catalog, known)
+    return data, splits, known, engine
 
 
 def _rank_of(ranked: Sequence[str], target: str) -> int | None:
@@ -70,7 +72,7 @@ def evaluate_complements(
     data: BasketData, users: int | None = None, seed: int = 0, show: bool = True
 ) -> dict[str, Any]:
     """Basket completion: hide one item of each test basket, rank the catalog given the rest."""
-    data, splits, known, engine = _trained(data, users, seed)
+    data, splits, known, engine = _trained(data, users, seed, show)
     rng = random.Random(seed)
     cooc = fit_cooccurrence([b.items for baskets in known.values() for b in baskets])
     ours: list[int | None] = []
@@ -138,7 +140,8 @@ def evaluate_dietary(
             baskets[user] = data.baskets[user]
     planted_data = BasketData(data.name, catalog, baskets)
     splits = leave_last_out(planted_data)
-    engine = train_engine(catalog, {u: s.known("test") for u, s in splits.items()})
+    with step(f"learning from {len(splits):,} shoppers' history", show):
+        engine = train_engine(catalog, {u: s.known("test") for u, s in splits.items()})
     tp = fp_treated = fn = 0
     fp_future = future_pairs = flagged_untouched = untouched = 0
     for user in _iter(list(splits), "dietary", show):
@@ -213,7 +216,8 @@ def evaluate_household(
         merged.add(key)
     for user in ids[2 * n_pairs :]:
         accounts[user] = data.baskets[user]
-    engine = train_engine(data.catalog, accounts)
+    with step(f"learning from {len(accounts):,} accounts", show):
+        engine = train_engine(data.catalog, accounts)
     pos: list[float] = []
     neg: list[float] = []
     for account in _iter(list(accounts), "household", show):
@@ -239,7 +243,7 @@ def evaluate_quantity(
     if not data.has_quantities:
         return {"capability": "quantity", "dataset": data.name,
                 "skipped": "this data set carries no quantities"}  # fmt: skip
-    data, splits, known, engine = _trained(data, users, seed)
+    data, splits, known, engine = _trained(data, users, seed, show)
     overall: Counter[float] = Counter(q for bs in known.values() for b in bs
                                       for q in b.quantities.values())  # fmt: skip
     global_mode = overall.most_common(1)[0][0] if overall else 1.0
@@ -299,7 +303,7 @@ def evaluate_search_ranking(
 ) -> dict[str, Any]:
     """Rank of each test-basket item, personalised vs. not: among its category's products,
     and for typed queries (its aisle name; its most informative name word) via LocalSearch."""
-    data, splits, _, engine = _trained(data, users, seed)
+    data, splits, _, engine = _trained(data, users, seed, show)
     popularity, pools = _category_pools(engine)
     ours: list[float] = []
     base: list[float] = []
@@ -343,7 +347,7 @@ def evaluate_budget(
     if not data.has_prices:
         return {"capability": "budget", "dataset": data.name,
                 "skipped": "this data set carries no prices"}  # fmt: skip
-    data, splits, _, engine = _trained(data, users, seed)
+    data, splits, _, engine = _trained(data, users, seed, show)
     popularity, pools = _category_pools(engine)
     without = engine.config.model_copy(update={"price_weight": 0.0})
     with_price: list[float] = []

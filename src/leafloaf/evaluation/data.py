@@ -10,11 +10,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from leafloaf.catalog import Catalog
-from leafloaf.datasets import Dataset, load_completejourney, load_instacart
+from leafloaf.datasets import Dataset, check_layout, load_completejourney, load_instacart
 from leafloaf.errors import ValidationError
 from leafloaf.models import Product
 
-__all__ = ["Basket", "BasketData", "detect_format", "load_basket_data"]
+__all__ = ["Basket", "BasketData", "check_basket_data", "detect_format", "load_basket_data"]
 
 DNNTSP_START = datetime(2020, 1, 6, tzinfo=UTC)
 """The DNNTSP layout has no timestamps: baskets are placed one week apart from here."""
@@ -42,6 +42,8 @@ class BasketData:
 
     def sample_users(self, n: int | None, seed: int) -> BasketData:
         """A reproducible random subset of ``n`` users (all when ``n`` is None)."""
+        if n is not None and n < 1:
+            raise ValidationError("users", n, "must be at least 1 (or None for all)")
         if n is None or n >= len(self.baskets):
             return self
         users = sorted(self.baskets)
@@ -68,6 +70,24 @@ def detect_format(path: Path) -> str:
                           "nor a DNNTSP .json file")  # fmt: skip
 
 
+def check_basket_data(path: str | Path, fmt: str | None = None) -> str:
+    """The format of ``path``, checked from file names and header lines (quick).
+
+    Raises :class:`ValidationError` naming what is missing: a wrong path or ``--format`` fails
+    here, before anything slow starts.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise ValidationError("data", str(path), "does not exist")
+    fmt = fmt or detect_format(path)
+    if fmt == "dnntsp":
+        _dnntsp_sequences(path)  # small files: reading one is the only full check
+        return fmt
+    if fmt not in ("instacart", "completejourney"):
+        raise ValidationError("format", fmt, "choose instacart, dnntsp or completejourney")
+    return check_layout(path, fmt)
+
+
 def _from_dataset(data: Dataset) -> dict[str, list[Basket]]:
     grouped: dict[tuple[str, str], list[tuple[datetime, str, float, float | None]]] = defaultdict(
         list
@@ -91,12 +111,35 @@ def _from_dataset(data: Dataset) -> dict[str, list[Basket]]:
     return dict(per_user)
 
 
+def _dnntsp_sequences(path: Path) -> dict[str, list[list[int]]]:
+    """``{user: [basket, ...]}`` from a DNNTSP file (or the first ``.json`` in a folder)."""
+    if path.is_dir():
+        found = sorted(path.glob("*.json"))
+        if not found:
+            raise ValidationError("data", str(path), "holds no .json file: not DNNTSP data")
+        path = found[0]
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise ValidationError("data", str(path), f"is not JSON ({err}): not DNNTSP data") from None
+    parts = (
+        [raw.get(part) for part in ("train", "validate", "test")] if isinstance(raw, dict) else []
+    )
+    if not any(isinstance(part, dict) for part in parts):
+        raise ValidationError(
+            "data", str(path), "has no train/validate/test objects of user baskets: not DNNTSP data"
+        )
+    sequences: dict[str, list[list[int]]] = {}
+    for part in parts:
+        for user, seq in (part or {}).items():
+            sequences[str(user)] = seq
+    return sequences
+
+
 def load_basket_data(path: str | Path, fmt: str | None = None) -> BasketData:
     """Load any supported layout by path (``fmt`` detected when None)."""
     path = Path(path)
-    if not path.exists():
-        raise ValidationError("data", str(path), "does not exist")
-    fmt = fmt or detect_format(path)
+    fmt = check_basket_data(path, fmt)
     if fmt == "instacart":
         data = load_instacart(path)
         return BasketData(path.name, data.catalog, _from_dataset(data))
@@ -104,13 +147,7 @@ def load_basket_data(path: str | Path, fmt: str | None = None) -> BasketData:
         data = load_completejourney(path)
         return BasketData(path.name, data.catalog, _from_dataset(data), True, True)
     if fmt == "dnntsp":
-        if path.is_dir():
-            path = next(iter(sorted(path.glob("*.json"))), path)
-        raw = json.loads(path.read_text())
-        sequences: dict[str, list[list[int]]] = {}
-        for part in ("train", "validate", "test"):
-            for user, seq in raw.get(part, {}).items():
-                sequences[str(user)] = seq
+        sequences = _dnntsp_sequences(path)
         items = sorted({i for seq in sequences.values() for b in seq for i in b})
         catalog = Catalog(Product(product_id=str(i), name=f"item {i}") for i in items)
         baskets = {

@@ -18,7 +18,7 @@ from leafloaf.learning.nextbasket import blend
 from leafloaf.learning.reorder import reorder_probabilities
 from leafloaf.learning.usual import usual_scores
 from leafloaf.models import Event, EventType
-from leafloaf.progress import progress
+from leafloaf.progress import progress, step
 
 __all__ = [
     "LEAFLOAF_GRID",
@@ -109,14 +109,18 @@ class _Stage:
 
 
 def _leafloaf_components(
-    engine: GraphitiPersonalizationEngine, stage: _Stage, neighbours: Iterable[int], show: bool
+    engine: GraphitiPersonalizationEngine,
+    stage: _Stage,
+    neighbours: Iterable[int],
+    show: bool,
+    desc: str,
 ) -> dict[str, dict[str, Any]]:
     """Per user: usual shares, restock probabilities and neighbour shares per ``k``."""
     pop = engine.population
     out: dict[str, dict[str, Any]] = {}
     users = list(stage.targets)
-    for user in progress(users, len(users), f"leafloaf {stage.stage}") if show else users:
-        stats = engine._user_stats(user)
+    for user in progress(users, len(users), desc, unit=" users") if show else users:
+        stats = engine.shopper_stats(user)
         days = stats.basket_days()
         ref = days[-1]
         at = stage.when[user].timestamp() / 86_400.0
@@ -156,19 +160,23 @@ def evaluate_next_basket(
     params: dict[str, dict[str, Any]] = {}
 
     popular = GTopFreq()
-    for method in (popular, PTopFreq()):
-        method.fit(test.known)
-        methods[method.name] = test.score({u: method.predict(u, max(KS)) for u in test.targets})
-    popular.fit(validation.known)
-    fallback_val = popular.ranking[:100]
-    popular.fit(test.known)
-    fallback_test = popular.ranking[:100]
+    with step("G-TopFreq and P-TopFreq", show_progress):
+        for method in (popular, PTopFreq()):
+            method.fit(test.known)
+            methods[method.name] = test.score({u: method.predict(u, max(KS)) for u in test.targets})
+        popular.fit(validation.known)
+        fallback_val = popular.ranking[:100]
+        popular.fit(test.known)
+        fallback_test = popular.ranking[:100]
 
     # TIFU-KNN: coordinate search on the validation basket
     best_tifu = TIFUParams()
     best_score = -1.0
     combos = list(itertools.product(*TIFU_GRID.values()))
-    for combo in progress(combos, len(combos), "tifu-knn tuning") if show_progress else combos:
+    tifu_bar = "TIFU-KNN tuning on validation baskets"
+    for combo in (
+        progress(combos, len(combos), tifu_bar, unit=" settings") if show_progress else combos
+    ):
         candidate = TIFUParams(**dict(zip(TIFU_GRID, combo, strict=True)))
         model = TIFUKNN(candidate)
         model.fit(validation.known)
@@ -176,22 +184,34 @@ def evaluate_next_basket(
         if _objective(result) > best_score:
             best_tifu, best_score = candidate, _objective(result)
     tifu = TIFUKNN(best_tifu)
-    tifu.fit(test.known)
-    methods[tifu.name] = test.score(
-        {u: _pad(tifu.predict(u, max(KS)), fallback_test, max(KS)) for u in test.targets}
-    )
+    with step("TIFU-KNN on test baskets", show_progress):
+        tifu.fit(test.known)
+        methods[tifu.name] = test.score(
+            {u: _pad(tifu.predict(u, max(KS)), fallback_test, max(KS)) for u in test.targets}
+        )
     params[tifu.name] = dict(best_tifu.__dict__)
 
     # LeafLoaf: same protocol, its own global knobs
     best: tuple[float, dict[str, Any]] = (-1.0, {})
-    for half_life in LEAFLOAF_GRID["half_life_days"]:
-        config = EngineConfig(half_life_days=half_life)
-        engine = train_engine(data.catalog, validation.known, config)
-        parts = _leafloaf_components(engine, validation, LEAFLOAF_GRID["neighbours"], show_progress)
-        for k, timing, personal in itertools.product(
-            LEAFLOAF_GRID["neighbours"],
-            LEAFLOAF_GRID["timing_weight"],
-            LEAFLOAF_GRID["personal_weight"],
+    half_lives = LEAFLOAF_GRID["half_life_days"]
+    for n, half_life in enumerate(half_lives, start=1):
+        tuning = f"LeafLoaf tuning {n}/{len(half_lives)} (half-life {half_life:g} days)"
+        with step(f"{tuning}: learning", show_progress):
+            config = EngineConfig(half_life_days=half_life)
+            engine = train_engine(data.catalog, validation.known, config)
+        parts = _leafloaf_components(
+            engine, validation, LEAFLOAF_GRID["neighbours"], show_progress, f"{tuning}: scoring"
+        )
+        grid = list(
+            itertools.product(
+                LEAFLOAF_GRID["neighbours"],
+                LEAFLOAF_GRID["timing_weight"],
+                LEAFLOAF_GRID["personal_weight"],
+            )
+        )
+        blends = f"{tuning}: blend weights"
+        for k, timing, personal in (
+            progress(grid, len(grid), blends, unit=" settings") if show_progress else grid
         ):
             rankings = {
                 u: _pad(_rank(_blend(parts[u], k, timing, personal), 10), fallback_val, 10)
@@ -202,12 +222,13 @@ def evaluate_next_basket(
                 best = (score, {"half_life_days": half_life, "neighbours": k,
                                 "timing_weight": timing, "personal_weight": personal})  # fmt: skip
     chosen = EngineConfig(**best[1])
-    engine = train_engine(data.catalog, test.known, chosen)
+    with step("LeafLoaf on test baskets: learning", show_progress):
+        engine = train_engine(data.catalog, test.known, chosen)
     rankings = {}
+    test_users = list(test.targets)
+    desc = "LeafLoaf on test baskets: predicting"
     for user in (
-        progress(list(test.targets), len(test.targets), "leafloaf test")
-        if show_progress
-        else test.targets
+        progress(test_users, len(test_users), desc, unit=" users") if show_progress else test_users
     ):
         ranked = engine.next_basket(user, max(KS), at=test.when[user]).product_ids
         rankings[user] = _pad(ranked, fallback_test, max(KS))

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from itertools import pairwise
 
 import numpy as np
 from numpy.typing import NDArray
@@ -166,4 +167,88 @@ def fit_cooccurrence(
         neighbour=(uniq % m).astype(np.int32),  # half the bytes: pair arrays dominate
         together=cnt.astype(np.float32),
         starts=np.searchsorted(left, np.arange(len(ids) + 1)).astype(np.int64),
+    )
+
+
+def fit_cooccurrence_columns(
+    unit: NDArray[np.int64],
+    basket: NDArray[np.int64],
+    product: NDArray[np.int64],
+    product_ids: Sequence[str],
+    max_basket: int = 100,
+    chunk_pairs: int = 4_000_000,
+) -> CoOccurrence:
+    """:func:`fit_cooccurrence` over purchase columns (one entry per purchased line).
+
+    ``unit`` (shopper), ``basket`` and ``product`` are integer codes in log order, with
+    baskets numbered apart per shopper; ``product_ids[c]`` names product code ``c``. The
+    same counts as the list version, with no Python object per line or pair: pairs are
+    generated with numpy a slice of shoppers at a time, so memory stays bounded by
+    ``chunk_pairs`` whatever the log size.
+    """
+    n_products = len(product_ids)
+    if len(product) == 0:
+        return fit_cooccurrence([])
+    p = max(n_products, 1)
+    # distinct products per basket, in order of first appearance, first max_basket only
+    keys, first = np.unique(basket * p + product, return_index=True)
+    order = np.lexsort((first, keys // p))
+    b_of, p_of = (keys // p)[order], (keys % p)[order]
+    starts = np.flatnonzero(np.r_[True, b_of[1:] != b_of[:-1]])
+    sizes = np.diff(np.r_[starts, len(b_of)])
+    rank = np.arange(len(b_of)) - np.repeat(starts, sizes)
+    keep = rank < max_basket
+    unit_of_basket = np.zeros(int(basket.max()) + 1, dtype=np.int64)
+    unit_of_basket[basket] = unit
+    b_of, p_of = b_of[keep], p_of[keep]
+    u_of = unit_of_basket[b_of]
+    # with_counts: shoppers holding each product
+    held = np.unique(u_of * p + p_of)
+    with_counts = np.bincount(held % p, minlength=n_products).astype(np.float64)
+    # pairs, a slice of whole shoppers at a time (the dedupe is per shopper)
+    grouping = np.lexsort((b_of, u_of))
+    u_sorted, b_sorted, p_sorted = u_of[grouping], b_of[grouping], p_of[grouping]
+    bstart = np.flatnonzero(np.r_[True, b_sorted[1:] != b_sorted[:-1]])
+    bsize = np.diff(np.r_[bstart, len(b_sorted)])
+    ustart = np.flatnonzero(np.r_[True, u_sorted[bstart][1:] != u_sorted[bstart][:-1]])
+    unit_pairs = np.add.reduceat(bsize * (bsize - 1), ustart).tolist()
+    bounds, acc = [0], 0
+    for i, count in enumerate(unit_pairs):
+        if acc and acc + count > chunk_pairs:
+            bounds.append(i)
+            acc = 0
+        acc += count
+    bounds.append(len(ustart))
+    partial: list[tuple[NDArray[np.int64], NDArray[np.int64]]] = []
+    for first_unit, end_unit in pairwise(bounds):
+        lo = int(ustart[first_unit])
+        hi = int(ustart[end_unit]) if end_unit < len(ustart) else len(bstart)
+        n = bsize[lo:hi]
+        item_start = np.repeat(bstart[lo:hi], n)  # per item: where its basket starts
+        item = np.arange(int(bstart[lo]), int(bstart[lo]) + int(n.sum()))
+        counts = np.repeat(n, n)  # per item: the size of its basket
+        left = np.repeat(item, counts)
+        offset = np.arange(len(left)) - np.repeat(np.cumsum(counts) - counts, counts)
+        right = np.repeat(item_start, counts) + offset
+        mask = left != right
+        left, right = left[mask], right[mask]
+        key = (u_sorted[left] * p + p_sorted[left]) * p + p_sorted[right]
+        pairs = np.unique(key) % (p * p)
+        partial.append(np.unique(pairs, return_counts=True))
+    uniq: NDArray[np.int64] = np.zeros(0, dtype=np.int64)
+    cnt: NDArray[np.float64] = np.zeros(0, dtype=np.float64)
+    if partial:
+        allp = np.concatenate([k for k, _ in partial])
+        allc = np.concatenate([c for _, c in partial])
+        uniq, inverse = np.unique(allp, return_inverse=True)
+        cnt = np.bincount(inverse, weights=allc).astype(np.float64)
+    left_item = uniq // p
+    return CoOccurrence(
+        ids=list(product_ids),
+        index={pid: i for i, pid in enumerate(product_ids)},
+        with_counts=with_counts,
+        n_units=len(np.unique(u_of)),
+        neighbour=(uniq % p).astype(np.int32),
+        together=cnt.astype(np.float32),
+        starts=np.searchsorted(left_item, np.arange(n_products + 1)).astype(np.int64),
     )

@@ -23,6 +23,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from leafloaf.catalog import Catalog
+from leafloaf.learning.pacing import paced
 from leafloaf.learning.stats import Item, UserStats
 
 __all__ = ["FEATURES", "HouseholdModel", "fit_household_model", "household_features"]
@@ -147,7 +148,7 @@ def fit_household_model(
     generator happened to pick.
     """
     users = sorted(users, key=lambda s: s.user_id)  # the same answers whatever the arrival order
-    featured = [(s.user_id, household_features(s, catalog)) for s in users]
+    featured = [(s.user_id, household_features(s, catalog)) for s in paced(users)]
     real = [f for _, f in featured if f is not None]
     real_users = tuple(u for u, f in featured if f is not None)
     eligible = [s for s in users if s.orders >= 2]
@@ -155,7 +156,7 @@ def fit_household_model(
         return None
     rng = random.Random(seed)
     merged = []
-    for n in range(min(len(real) * draws, max(20_000, len(real)))):
+    for n in paced(range(min(len(real) * draws, max(20_000, len(real))))):
         a, b = rng.sample(eligible, 2)
         # half the synthetic households order separately, half together
         features = household_features(merge_stats(a, b, joint=n % 2 == 1), catalog)

@@ -10,7 +10,8 @@ suggests products the shopper may buy next, including ones they never bought.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from array import array
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -82,18 +83,26 @@ class Neighbourhood:
         return {self.items[i]: float(summed[i]) for i in nz.tolist()}
 
 
-def fit_neighbourhood(vectors: Mapping[str, Mapping[str, float]]) -> Neighbourhood:
-    """Pack every shopper's share vector; cosine-normalised copies index the neighbours."""
-    users = list(vectors)
+def fit_neighbourhood(
+    vectors: Mapping[str, Mapping[str, float]] | Iterable[tuple[str, Mapping[str, float]]],
+) -> Neighbourhood:
+    """Pack every shopper's share vector; cosine-normalised copies index the neighbours.
+
+    ``vectors`` may be a mapping or a stream of ``(shopper, vector)`` pairs: a stream is
+    packed as it arrives, so a population fit never holds every shopper's dict at once.
+    """
+    pairs = vectors.items() if isinstance(vectors, Mapping) else vectors
+    users: list[str] = []
     items: list[str] = []
     item_index: dict[str, int] = {}
-    rows_i: list[int] = []
-    rows_v: list[float] = []
-    rows_u: list[int] = []
-    norm_v: list[float] = []
-    starts = [0]
-    for u, user in enumerate(users):
-        vec = vectors[user]
+    rows_i: array[int] = array("q")
+    rows_v: array[float] = array("d")
+    rows_u: array[int] = array("q")
+    norm_v: array[float] = array("d")
+    starts: array[int] = array("q", [0])
+    for user, vec in pairs:
+        u = len(users)
+        users.append(user)
         norm = math.sqrt(sum(v * v for v in vec.values())) or 1.0
         for pid, value in vec.items():
             i = item_index.get(pid)
@@ -105,19 +114,19 @@ def fit_neighbourhood(vectors: Mapping[str, Mapping[str, float]]) -> Neighbourho
             rows_u.append(u)
             norm_v.append(value / norm)
         starts.append(len(rows_i))
-    row_items = np.asarray(rows_i, dtype=np.int64)
+    row_items = np.frombuffer(rows_i, dtype=np.int64).copy()
     order = np.argsort(row_items, kind="stable")
-    col_users = np.asarray(rows_u, dtype=np.int64)[order]
-    col_values = np.asarray(norm_v, dtype=np.float64)[order]
+    col_users = np.frombuffer(rows_u, dtype=np.int64)[order]
+    col_values = np.frombuffer(norm_v, dtype=np.float64)[order]
     col_starts = np.searchsorted(row_items[order], np.arange(len(items) + 1)).astype(np.int64)
     return Neighbourhood(
         users=users,
         user_index={u: i for i, u in enumerate(users)},
         items=items,
         item_index=item_index,
-        row_starts=np.asarray(starts, dtype=np.int64),
+        row_starts=np.frombuffer(starts, dtype=np.int64).copy(),
         row_items=row_items,
-        row_values=np.asarray(rows_v, dtype=np.float64),
+        row_values=np.frombuffer(rows_v, dtype=np.float64).copy(),
         col_starts=col_starts,
         col_users=col_users,
         col_values=col_values,

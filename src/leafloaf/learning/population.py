@@ -8,23 +8,29 @@ shoppers that the engine refreshes lazily as the log grows.
 from __future__ import annotations
 
 import math
+from array import array
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 import numpy as np
 from numpy.typing import NDArray
 
 from leafloaf.catalog import Catalog
-from leafloaf.learning.complements import CoOccurrence, fit_cooccurrence
+from leafloaf.learning.complements import (
+    CoOccurrence,
+    fit_cooccurrence,
+    fit_cooccurrence_columns,
+)
 from leafloaf.learning.dietary import AttributeRates, fit_attribute_rates
 from leafloaf.learning.household import HouseholdModel, fit_household_model
 from leafloaf.learning.neighbours import Neighbourhood, fit_neighbourhood
+from leafloaf.learning.pacing import paced
 from leafloaf.learning.stats import UserStats
 from leafloaf.models import Event
 from leafloaf.stores.base import EventRecord, event_to_record
 
-__all__ = ["PopulationModel", "Removal", "fit_population", "remove_shopper"]
+__all__ = ["PopulationModel", "PurchaseColumns", "Removal", "fit_population", "remove_shopper"]
 
 
 @dataclass
@@ -98,7 +104,7 @@ def _baskets(
 ) -> tuple[dict[tuple[str, str], list[str]], dict[tuple[str, str], list[float]]]:
     baskets: dict[tuple[str, str], list[str]] = defaultdict(list)
     days: dict[tuple[str, str], list[float]] = defaultdict(list)
-    for kind, user, ts, product, _q, _p, _query, basket, *_ in records:
+    for kind, user, ts, product, _q, _p, _query, basket, *_ in paced(records, 2048):
         if kind != "purchase" or product is None:
             continue
         day = ts / 86_400.0
@@ -122,16 +128,88 @@ def _interval_shape(days: dict[tuple[str, str], list[float]]) -> float:
     return float(np.clip(1.0 / max(var, 1e-6), 0.5, 50.0))
 
 
-def _repeat_after(times_bought: list[tuple[int, bool]], horizon: int = 30) -> list[float]:
+@dataclass
+class PurchaseColumns:
+    """Every purchased line of the log as integer columns (what population fits scan).
+
+    ``basket`` codes are distinct per shopper (a basket id reused by two shoppers is two
+    baskets); a line without a basket id belongs to its shopper's basket of that day.
+    """
+
+    user: NDArray[np.int64]
+    basket: NDArray[np.int64]
+    product: NDArray[np.int64]
+    day: NDArray[np.float64]
+    product_ids: list[str]
+
+    @classmethod
+    def from_records(cls, records: Iterable[EventRecord]) -> PurchaseColumns:
+        """Build the columns in one streaming pass (codes only: no per-line objects kept)."""
+        users: dict[str, int] = {}
+        baskets: dict[tuple[int, str], int] = {}
+        products: dict[str, int] = {}
+        user, basket, product, day = array("q"), array("q"), array("q"), array("d")
+        for kind, who, ts, pid, _q, _p, _query, bid, *_ in paced(records, 4096):
+            if kind != "purchase" or pid is None:
+                continue
+            d = ts / 86_400.0
+            u = users.setdefault(who, len(users))
+            user.append(u)
+            basket.append(baskets.setdefault((u, bid or f"day{math.floor(d)}"), len(baskets)))
+            product.append(products.setdefault(pid, len(products)))
+            day.append(d)
+        return cls(
+            np.frombuffer(user, dtype=np.int64).copy(),
+            np.frombuffer(basket, dtype=np.int64).copy(),
+            np.frombuffer(product, dtype=np.int64).copy(),
+            np.frombuffer(day, dtype=np.float64).copy(),
+            list(products),
+        )
+
+    @property
+    def n_baskets(self) -> int:
+        """Distinct baskets."""
+        return len(np.unique(self.basket))
+
+
+def _interval_shape_columns(columns: PurchaseColumns) -> float:
+    """:func:`_interval_shape` over purchase columns, vectorised over shopper × product."""
+    if len(columns.day) == 0:
+        return 2.0
+    key = columns.user * max(len(columns.product_ids), 1) + columns.product
+    order = np.lexsort((columns.day, key))
+    k, d = key[order], columns.day[order]
+    group_start = np.r_[True, k[1:] != k[:-1]]
+    raw_count = np.diff(np.r_[np.flatnonzero(group_start), len(k)])
+    group_of = np.cumsum(group_start) - 1
+    first_day = np.r_[True, (k[1:] != k[:-1]) | (d[1:] != d[:-1])]
+    ku, du, gu = k[first_day], d[first_day], group_of[first_day]
+    same = ku[1:] == ku[:-1]
+    gaps, gap_group = (du[1:] - du[:-1])[same], gu[1:][same]
+    n_gaps = np.bincount(gap_group, minlength=len(raw_count))
+    total = np.bincount(gap_group, weights=gaps, minlength=len(raw_count))
+    mean = np.divide(total, n_gaps, out=np.zeros(len(raw_count)), where=n_gaps > 0)
+    eligible = (raw_count >= 3) & (n_gaps >= 2) & (mean > 0)
+    use = eligible[gap_group]
+    if not use.any():
+        return 2.0
+    ratios = gaps[use] / mean[gap_group[use]]
+    var = float(ratios.var())
+    return float(np.clip(1.0 / max(var, 1e-6), 0.5, 50.0))
+
+
+def _repeat_after(
+    times_bought: tuple[Sequence[int], Sequence[int]], horizon: int = 30
+) -> list[float]:
     """``P(bought again | bought n times)`` for n = 1..horizon, Beta(1, 1)-smoothed.
 
-    ``times_bought`` holds, per shopper × product, the purchase count and whether its last
+    ``times_bought`` holds, per shopper × product, the purchase count and (1/0) whether its last
     purchase was in the shopper's latest order (right-censored: no chance yet to see a
     repeat, so that count is not evidence of stopping). Where no product was observed at
     some ``n``, the estimate of ``n - 1`` carries on.
     """
-    counts = np.asarray([min(c, horizon + 1) for c, _ in times_bought], dtype=np.int64)
-    stopped = np.asarray([not censored for _, censored in times_bought], dtype=bool)
+    counts = np.minimum(np.asarray(times_bought[0], dtype=np.int64), horizon + 1)
+    stopped = np.asarray(times_bought[1], dtype=np.int8) == 0
     out: list[float] = []
     previous = 0.5
     for n in range(1, horizon + 1):
@@ -144,10 +222,12 @@ def _repeat_after(times_bought: list[tuple[int, bool]], horizon: int = 30) -> li
 
 def fit_population(
     users: dict[str, UserStats],
-    records: Iterable[EventRecord],
+    records: Iterable[EventRecord] | PurchaseColumns,
     catalog: Catalog,
     event_count: int,
-    share_vectors: Mapping[str, Mapping[str, float]] | None = None,
+    share_vectors: (
+        Mapping[str, Mapping[str, float]] | Iterable[tuple[str, Mapping[str, float]]] | None
+    ) = None,
 ) -> PopulationModel:
     """Fit every population statistic from all shoppers' rows and the event log.
 
@@ -160,14 +240,15 @@ def fit_population(
     gaps: list[float] = []
     quantities: dict[str, dict[float, float]] = defaultdict(lambda: defaultdict(float))
     price_acc: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0])
-    times_bought: list[tuple[int, bool]] = []
-    for stats in users.values():
+    times_bought: tuple[array[int], array[int]] = (array("q"), array("b"))
+    for stats in paced(users.values()):
         counts: dict[int, float] = defaultdict(float)
         order_days = stats.basket_days()
         latest = order_days[-1] if order_days else 0.0
         total = 0.0
         for pid, item in stats.purchased.items():
-            times_bought.append((int(item.lines), item.last_day >= latest))
+            times_bought[0].append(int(item.lines))
+            times_bought[1].append(1 if item.last_day >= latest else 0)
             total += item.lines
             model.item_lines[pid] = model.item_lines.get(pid, 0.0) + item.lines
             model.item_users[pid] = model.item_users.get(pid, 0) + 1
@@ -200,20 +281,23 @@ def fit_population(
         model.attribute_rates = fit_attribute_rates(
             np.asarray(user_lines), matrix, list(attr_index)
         )
-    baskets, days = _baskets(records)
-    model.n_baskets = len(baskets)
-    model.cooccurrence = fit_cooccurrence(
-        list(baskets.values()), owners=[user for user, _ in baskets]
+    columns = (
+        records if isinstance(records, PurchaseColumns) else PurchaseColumns.from_records(records)
     )
-    model.interval_shape = _interval_shape(days)
+    model.n_baskets = columns.n_baskets
+    model.cooccurrence = fit_cooccurrence_columns(
+        columns.user, columns.basket, columns.product, columns.product_ids
+    )
+    model.interval_shape = _interval_shape_columns(columns)
     if gaps:
         model.median_gap = float(np.median(gaps))
     model.repeat_after = _repeat_after(times_bought)
     model.product_quantities = {pid: dict(h) for pid, h in quantities.items()}
     _fit_prices(model, catalog, price_acc, users)
     model.household = fit_household_model(list(users.values()), catalog)
-    if share_vectors:
-        model.neighbourhood = fit_neighbourhood(share_vectors)
+    if share_vectors is not None:
+        neighbourhood = fit_neighbourhood(share_vectors)
+        model.neighbourhood = neighbourhood if neighbourhood.users else None
     return model
 
 

@@ -191,7 +191,7 @@ class _Column:
         self.doc = doc
 
     def __get__(self, item: Item, owner: type | None = None) -> float:
-        return item._v[self.index]
+        return item._v[item._o + self.index]
 
 
 class Item:
@@ -201,26 +201,31 @@ class Item:
     a cached shopper cheap to hold. ``Item(*values)`` builds one from values.
     """
 
-    __slots__ = ("_v",)
+    __slots__ = ("_o", "_v")
 
     def __init__(self, *values: float) -> None:
         self._v: Sequence[float] = values
+        self._o = 0
 
     @classmethod
-    def view(cls, row: Sequence[float]) -> Item:
-        """An item over ``row`` (a stored row that is never modified afterwards)."""
+    def view(cls, row: Sequence[float], offset: int = 0) -> Item:
+        """An item over ``row[offset:]`` (stored values that are never modified afterwards)."""
         item = cls.__new__(cls)
         item._v = row
+        item._o = offset
         return item
 
+    def _values(self) -> tuple[float, ...]:
+        return tuple(self._v[self._o : self._o + len(ITEM_OPS)])
+
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, Item) and list(self._v) == list(other._v)
+        return isinstance(other, Item) and self._values() == other._values()
 
     def __hash__(self) -> int:
-        return hash(tuple(self._v))
+        return hash(self._values())
 
     def __repr__(self) -> str:
-        return f"Item{tuple(self._v)!r}"
+        return f"Item{self._values()!r}"
 
     lines = _Column(N, "purchased lines")
     quantity = _Column(QTY, "units bought in all")
@@ -253,6 +258,16 @@ class UserStats:
     def from_rows(cls, user_id: str, rows: Mapping[str, Sequence[float]]) -> UserStats:
         """Parse a store's rows."""
         stats = cls(user_id, {}, {}, {}, {}, {}, {}, {})
+        views = getattr(rows, "views", None)
+        if views is not None:  # a packed block: items view it in place, no copies
+            items = stats.items
+            other: dict[str, Sequence[float]] = {}
+            for key, values, start, end in views():
+                if key.startswith("i:"):
+                    items[_intern(key[2:])] = Item.view(values, start)
+                else:
+                    other[key] = values[start:end]
+            rows = other
         for key, v in rows.items():
             kind, _, rest = key.partition(":")
             if kind == "i":

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import struct
+import threading
 from abc import ABC, abstractmethod
 from collections import deque
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 from typing import ClassVar
 
 from pydantic import BaseModel, ConfigDict
@@ -56,6 +58,14 @@ _VERBS = {
 }
 
 
+_KINDS = list(EventType)
+_KIND_CODE = {kind: code for code, kind in enumerate(_KINDS)}
+_EPISODE = struct.Struct("<Bdd")
+"""An episode packed in one bytes object: event type code, unix seconds, UTC offset seconds,
+then the product id or query in UTF-8. Fifty of them cost about 3 KB a shopper, where fifty
+event objects cost over 30 KB."""
+
+
 class InMemoryMemory(MemoryBackend):
     """The default: the last ``capacity`` episodes per shopper, in this process.
 
@@ -68,26 +78,45 @@ class InMemoryMemory(MemoryBackend):
 
     def __init__(self, capacity: int = 50) -> None:
         self.capacity = capacity
-        self._facts: dict[str, deque[Event]] = {}
+        self._lock = threading.Lock()
+        self._facts: dict[str, deque[bytes]] = {}
 
     def remember(self, events: Sequence[Event]) -> None:
         facts, capacity = self._facts, self.capacity
-        for event in events:
-            episodes = facts.get(event.user_id)
-            if episodes is None:
-                episodes = facts[event.user_id] = deque(maxlen=capacity)
-            episodes.append(event)
+        with self._lock:
+            for event in events:
+                episodes = facts.get(event.user_id)
+                if episodes is None:
+                    episodes = facts[event.user_id] = deque(maxlen=capacity)
+                offset = event.ts.utcoffset()
+                subject = event.query or event.product_id or ""
+                episodes.append(
+                    _EPISODE.pack(
+                        _KIND_CODE[event.type],
+                        event.ts.timestamp(),
+                        offset.total_seconds() if offset else 0.0,
+                    )
+                    + subject.encode("utf-8")
+                )
 
     def recall(self, user_id: str, query: str | None = None, limit: int = 10) -> list[MemoryFact]:
-        episodes = sorted(self._facts.get(user_id, ()), key=lambda e: e.ts, reverse=True)
+        with self._lock:
+            packed = list(self._facts.get(user_id, ()))
+        episodes = sorted(
+            ((*_EPISODE.unpack_from(p), p[_EPISODE.size :].decode("utf-8")) for p in packed),
+            key=lambda e: e[1],
+            reverse=True,
+        )
         out = []
-        for event in episodes:
-            text = f"{_VERBS[event.type]} {event.query or event.product_id}"
+        for kind, ts, offset, subject in episodes:
+            text = f"{_VERBS[_KINDS[kind]]} {subject}"
             if query is None or query.lower() in text.lower():
-                out.append(MemoryFact(user_id=user_id, text=text, at=event.ts))
+                at = datetime.fromtimestamp(ts, timezone(timedelta(seconds=offset)))
+                out.append(MemoryFact(user_id=user_id, text=text, at=at))
             if len(out) >= limit:
                 break
         return out
 
     def forget_user(self, user_id: str) -> None:
-        self._facts.pop(user_id, None)
+        with self._lock:
+            self._facts.pop(user_id, None)

@@ -127,7 +127,7 @@ def personalized_search(
     # the compiled scoring model holds the same avoidances rerank uses (declared ones with
     # their user statement, inferred ones with P(avoid)); it is cached and rebuilt when the
     # shopper's statistics change, so this costs nothing per query
-    model = engine._user_model(user_id)
+    model = engine.shopper_model(user_id)
     declared = tuple(sorted(a for a, avoids in model.declared.items() if avoids))
     inferred = {a: p for a, p in model.avoid.items() if a not in model.declared}
     base = filters or SearchFilters()

@@ -25,6 +25,7 @@ __all__ = [
     "event_to_record",
     "merge_row",
     "merger_for",
+    "offset_merger_for",
 ]
 
 
@@ -92,6 +93,28 @@ def merger_for(ops: Sequence[Op]) -> Merger:
         exec(f"def merge(c, d):\n{body}\n    return c", namespace)
         fn = _MERGERS[key] = namespace["merge"]
     _BY_ID[id(ops)] = (ops, fn)
+    return fn
+
+
+_OFFSET_STATEMENTS = {
+    Op.ADD: "    c[o + {i}] += d[{i}]",
+    Op.MIN: "    if d[{i}] < c[o + {i}]: c[o + {i}] = d[{i}]",
+    Op.MAX: "    if d[{i}] > c[o + {i}]: c[o + {i}] = d[{i}]",
+    Op.LOGADD: "    c[o + {i}] = logaddexp(c[o + {i}], d[{i}])",
+}
+OffsetMerger = Callable[[Any, int, Sequence[float]], None]
+_OFFSET_MERGERS: dict[tuple[Op, ...], OffsetMerger] = {}
+
+
+def offset_merger_for(ops: Sequence[Op]) -> OffsetMerger:
+    """Like :func:`merger_for`, for a row that starts at offset ``o`` of a larger array."""
+    key = tuple(ops)
+    fn = _OFFSET_MERGERS.get(key)
+    if fn is None:
+        body = "\n".join(_OFFSET_STATEMENTS[Op(op)].format(i=i) for i, op in enumerate(key))
+        namespace: dict[str, Any] = {"logaddexp": _logaddexp}
+        exec(f"def merge(c, o, d):\n{body}", namespace)
+        fn = _OFFSET_MERGERS[key] = namespace["merge"]
     return fn
 
 
@@ -185,6 +208,11 @@ class StoreSnapshot(ABC):
     @abstractmethod
     def event_count(self) -> int:
         """Events in the log as of the snapshot."""
+
+    def purchase_arrays(self) -> tuple[Any, Any, Any, Any, list[str]] | None:
+        """Purchased lines as numpy code columns ``(user, basket, product, day, product ids)``
+        when the store keeps them in columns (None: fits decode :meth:`records` instead)."""
+        return None
 
     def close(self) -> None:
         """Release what the snapshot holds (a read transaction, references)."""

@@ -18,8 +18,11 @@ from __future__ import annotations
 import math
 from array import array
 from collections.abc import Iterable, Iterator, Sequence
+from itertools import accumulate
+from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from leafloaf.models import EventType
 from leafloaf.stores.base import EventRecord
@@ -78,7 +81,9 @@ class EventLog:
         self.by_user: dict[int, array[int]] = {}
         self._recent: dict[str, int] = {}
         self._hashes = np.zeros(0, dtype=np.int64)
-        self._hash_rows = np.zeros(0, dtype=np.int64)
+        self._hash_rows: np.ndarray[Any, np.dtype[np.signedinteger[Any]]] = np.zeros(
+            0, dtype=np.int32
+        )
 
     def __len__(self) -> int:
         return len(self.id_end)
@@ -114,47 +119,58 @@ class EventLog:
         ids = list(self._recent)
         hashes = np.fromiter((hash(e) for e in ids), dtype=np.int64, count=len(ids))
         rows = np.fromiter(self._recent.values(), dtype=np.int64, count=len(ids))
+        if len(self) < 2**31:  # row numbers fit in 4 bytes: half the index
+            rows = rows.astype(np.int32)
         all_hashes = np.concatenate([self._hashes, hashes])
-        all_rows = np.concatenate([self._hash_rows, rows])
+        all_rows = np.concatenate([self._hash_rows, rows]).astype(rows.dtype)
         order = np.argsort(all_hashes, kind="stable")
         self._hashes, self._hash_rows = all_hashes[order], all_rows[order]
         self._recent = {}
 
     # --- writing ---------------------------------------------------------------------------------
+    def _zone_code(self, offset: float) -> int:
+        if offset not in self.zones:
+            self.zones.append(offset)
+        return self.zones.index(offset) + 1
+
     def append(self, records: Iterable[EventRecord]) -> None:
-        """Add records whose ids are not in the log (the caller checked with :meth:`known`)."""
-        users, products, baskets = self.users, self.products, self.baskets
-        by_user, recent, extra = self.by_user, self._recent, self.extra
-        for record in records:
-            kind, user, ts, product, qty, price, query, basket, member, household, event_id = (
-                record[:11]
-            )
-            offset = float(record[11]) if len(record) > 11 else 0.0
-            row = len(self.id_end)
-            u = users.code(user)
-            self.kind.append(_KIND_CODE[kind])
-            self.user.append(u)
-            self.ts.append(ts)
-            zone = 0
-            if offset:
-                if offset not in self.zones:
-                    self.zones.append(offset)
-                zone = self.zones.index(offset) + 1
-            self.zone.append(zone)
-            self.product.append(products.code(product) if product is not None else -1)
-            self.quantity.append(qty)
-            self.price.append(math.nan if price is None else price)
-            self.basket.append(baskets.code(basket) if basket is not None else -1)
-            self.ids += event_id.encode("utf-8")
-            self.id_end.append(len(self.ids))
-            if query is not None or member is not None or household is not None:
-                extra[row] = (query, member, household)
+        """Add records whose ids are not in the log (the caller checked with :meth:`known`).
+
+        Column by column: each column is filled by one list comprehension and one
+        ``array.extend``, several times faster than appending field by field.
+        """
+        recs = list(records)
+        if not recs:
+            return
+        first = len(self.id_end)
+        ucode, pcode, bcode = self.users.code, self.products.code, self.baskets.code
+        users = [ucode(r[1]) for r in recs]
+        self.kind.extend([_KIND_CODE[r[0]] for r in recs])
+        self.user.extend(users)
+        self.ts.extend([r[2] for r in recs])
+        self.zone.extend([self._zone_code(r[11]) if len(r) > 11 and r[11] else 0 for r in recs])
+        self.product.extend([pcode(r[3]) if r[3] is not None else -1 for r in recs])
+        self.quantity.extend([r[4] for r in recs])
+        nan = math.nan
+        self.price.extend([nan if r[5] is None else r[5] for r in recs])
+        self.basket.extend([bcode(r[7]) if r[7] is not None else -1 for r in recs])
+        encoded = [r[10].encode("utf-8") for r in recs]
+        self.id_end.extend(list(accumulate((len(e) for e in encoded), initial=len(self.ids)))[1:])
+        self.ids += b"".join(encoded)
+        extra = self.extra
+        for row, r in enumerate(recs, start=first):
+            if r[6] is not None or r[8] is not None or r[9] is not None:
+                extra[row] = (r[6], r[8], r[9])
+        by_user = self.by_user
+        for row, u in enumerate(users, start=first):
             rows = by_user.get(u)
             if rows is None:
                 rows = by_user[u] = array("I")
             rows.append(row)
-            recent[event_id] = row
-        if len(recent) > max(_RECENT, len(self._hashes) // 8):
+        self._recent.update(
+            zip([r[10] for r in recs], range(first, first + len(recs)), strict=True)
+        )
+        if len(self._recent) > max(_RECENT, len(self._hashes) // 32):
             self._index_recent()
 
     def without(self, users: set[str], event_ids: set[str]) -> EventLog:
@@ -204,6 +220,36 @@ class EventLog:
             return []
         end = len(self) if stop is None else stop
         return [self.record(row) for row in rows if row < end]
+
+    def purchase_arrays(
+        self, stop: int
+    ) -> tuple[
+        NDArray[np.int64], NDArray[np.int64], NDArray[np.int64], NDArray[np.float64], list[str]
+    ]:
+        """Purchased lines of rows ``0 .. stop`` as (user, basket, product, day) code columns.
+
+        Baskets are numbered apart per user; a line without a basket id gets its user's
+        ``day<N>`` basket, as the record-based fits name it. The last item names the
+        product codes.
+        """
+        kind = np.frombuffer(self.kind[:stop], dtype=np.uint8)
+        product = np.frombuffer(self.product[:stop], dtype=np.int32).astype(np.int64)
+        keep = (kind == _KIND_CODE["purchase"]) & (product >= 0)
+        user = np.frombuffer(self.user[:stop], dtype=np.uint32).astype(np.int64)[keep]
+        day = np.frombuffer(self.ts[:stop], dtype=np.float64)[keep] / 86_400.0
+        basket = np.frombuffer(self.basket[:stop], dtype=np.int32).astype(np.int64)[keep]
+        missing = basket < 0
+        if missing.any():
+            table = self.baskets.codes
+            extra: dict[int, int] = {}
+            floors = np.floor(day[missing]).astype(np.int64)
+            for whole in np.unique(floors).tolist():
+                code = table.get(f"day{whole}")
+                extra[whole] = code if code is not None else len(self.baskets.values) + len(extra)
+            basket[missing] = np.asarray([extra[f] for f in floors.tolist()], dtype=np.int64)
+        width = int(basket.max()) + 1 if len(basket) else 1
+        _, basket = np.unique(user * width + basket, return_inverse=True)
+        return user, basket.astype(np.int64), product[keep], day, list(self.products.values)
 
     def owner(self, event_id: str) -> str | None:
         """The user whose event has this id (a scan: erasure-time only)."""

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import threading
-from array import array
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from leafloaf.models import Event
 from leafloaf.stores.base import (
@@ -17,25 +16,23 @@ from leafloaf.stores.base import (
     UserRows,
     event_from_record,
     event_to_record,
-    merger_for,
 )
 from leafloaf.stores.eventlog import EventLog
+from leafloaf.stores.rowblock import RowBlock, RowDraft
 
 __all__ = ["InMemoryStore"]
 
-_Rows = dict[str, "array[float]"]
+_EMPTY: Mapping[str, Sequence[float]] = {}
 
 
 class _Transaction:
     """Changes of an open transaction, invisible to readers until it commits."""
 
-    __slots__ = ("copied", "forgotten", "log", "removed_events", "rows")
+    __slots__ = ("forgotten", "log", "removed_events", "rows")
 
     def __init__(self) -> None:
-        self.rows: dict[str, _Rows] = {}
-        """Working copy of each touched user's row dict."""
-        self.copied: set[tuple[str, str]] = set()
-        """Rows already copied into this transaction (the rest are shared with readers)."""
+        self.rows: dict[str, RowDraft | None] = {}
+        """Working copy of each touched user's rows (None: all of them dropped)."""
         self.log: dict[str, EventRecord] = {}
         self.forgotten: set[str] = set()
         self.removed_events: set[str] = set()
@@ -58,7 +55,7 @@ class InMemoryStore(StateStore):
 
     def __init__(self) -> None:
         self._lock = threading.RLock()
-        self._rows: dict[str, _Rows] = {}
+        self._rows: dict[str, RowBlock] = {}
         self._log = EventLog()
         self._tx: _Transaction | None = None
 
@@ -83,54 +80,48 @@ class InMemoryStore(StateStore):
             self._log = self._log.without(tx.forgotten, tx.removed_events)
             for user in tx.forgotten:
                 self._rows.pop(user, None)
-        for user, rows in tx.rows.items():
-            if rows:
-                self._rows[user] = rows
+        for user, draft in tx.rows.items():
+            if draft is not None and draft.keys:
+                self._rows[user] = draft.freeze()
             else:
                 self._rows.pop(user, None)
         if tx.log:
             self._log.append(tx.log.values())
 
-    def _working(self, tx: _Transaction, user_id: str) -> _Rows:
-        rows = tx.rows.get(user_id)
-        if rows is None:
-            base = {} if user_id in tx.forgotten else self._rows.get(user_id, {})
-            rows = tx.rows[user_id] = dict(base)
-        return rows
+    def _working(self, tx: _Transaction, user_id: str) -> RowDraft:
+        draft = tx.rows.get(user_id)
+        if draft is None:
+            base = None if user_id in tx.forgotten else self._rows.get(user_id)
+            draft = tx.rows[user_id] = RowDraft(base)
+        return draft
 
     # --- rows ----------------------------------------------------------------------------------
     def apply(self, updates: Mapping[str, Mapping[str, RowDelta]]) -> None:
         with self.transaction():
             tx = self._tx
             assert tx is not None
-            copied = tx.copied
             for user_id, deltas in updates.items():
-                rows = self._working(tx, user_id)
+                draft = self._working(tx, user_id)
                 for key, (ops, values) in deltas.items():
-                    current = rows.get(key)
-                    if current is None:
-                        # packed doubles: a third of the memory of a list of float objects
-                        rows[key] = array("d", values)
-                        copied.add((user_id, key))
-                        continue
-                    if (user_id, key) not in copied:
-                        current = rows[key] = array("d", current)
-                        copied.add((user_id, key))
-                    merger_for(ops)(current, values)  # type: ignore[arg-type]
+                    draft.merge(key, ops, values)
 
     def replace_rows(self, user_id: str, rows: Mapping[str, Sequence[float]]) -> None:
         with self.transaction():
             tx = self._tx
             assert tx is not None
-            tx.rows[user_id] = {key: array("d", values) for key, values in rows.items()}
-            tx.copied.update((user_id, key) for key in rows)
+            draft = tx.rows[user_id] = RowDraft(None)
+            for key, values in rows.items():
+                draft.merge(key, (), values)
 
     def rows(self, user_id: str) -> UserRows:
-        return {k: list(v) for k, v in self._rows.get(user_id, {}).items()}
+        block = self._rows.get(user_id)
+        if block is None:
+            return {}
+        return {key: values[start:end].tolist() for key, values, start, end in block.views()}
 
     def rows_view(self, user_id: str) -> Mapping[str, Sequence[float]]:
-        """The published rows themselves: never modified after a commit, safe to read."""
-        return self._rows.get(user_id, {})
+        """The published block itself: never modified after a commit, safe to read."""
+        return self._rows.get(user_id) or _EMPTY
 
     def users(self) -> Iterator[str]:
         with self._lock:
@@ -180,7 +171,7 @@ class InMemoryStore(StateStore):
             tx = self._tx
             assert tx is not None
             tx.forgotten.add(user_id)
-            tx.rows.pop(user_id, None)
+            tx.rows[user_id] = None
             for event_id in [e for e, r in tx.log.items() if r[1] == user_id]:
                 del tx.log[event_id]
 
@@ -204,7 +195,7 @@ class _MemorySnapshot(StoreSnapshot):
     (an erasure replaces the whole log object, leaving this one as it was).
     """
 
-    def __init__(self, rows: dict[str, _Rows], log: EventLog, stop: int) -> None:
+    def __init__(self, rows: dict[str, RowBlock], log: EventLog, stop: int) -> None:
         self._rows = rows
         self._log = log
         self._stop = stop
@@ -216,10 +207,13 @@ class _MemorySnapshot(StoreSnapshot):
         return self._users
 
     def rows(self, user_id: str) -> Mapping[str, Sequence[float]]:
-        return self._rows.get(user_id, {})
+        return self._rows.get(user_id) or _EMPTY
 
     def records(self) -> Iterator[EventRecord]:
         return self._log.records(self._stop)
 
     def event_count(self) -> int:
         return self._stop
+
+    def purchase_arrays(self) -> tuple[Any, Any, Any, Any, list[str]] | None:
+        return self._log.purchase_arrays(self._stop)

@@ -258,6 +258,20 @@ class SQLiteStore(StateStore):
     def rows(self, user_id: str) -> UserRows:
         return self._read(lambda db: self._user_rows(db, user_id))
 
+    def rows_view(self, user_id: str) -> Mapping[str, Sequence[float]]:
+        """Rows as packed arrays (no float objects: cheap to keep in the profile cache)."""
+
+        def select(db: sqlite3.Connection) -> dict[str, array[float]]:
+            cursor = db.execute("SELECT row_key, vals FROM state WHERE user_id = ?", (user_id,))
+            out = {}
+            for key, blob in cursor:
+                values = array("d")
+                values.frombytes(blob)
+                out[key] = values
+            return out
+
+        return self._read(select)
+
     def users(self) -> Iterator[str]:
         found = self._read(
             lambda db: db.execute(
