@@ -13,7 +13,11 @@ from leafloaf import Catalog, Event, GraphitiPersonalizationEngine, ValidationEr
 from leafloaf.models import Product
 from leafloaf.search.base import SearchBackend, SearchFilters, SearchHealth, SearchHit
 from leafloaf.search.local import LocalSearch
-from leafloaf.search.personalized import personalized_search, popularity_prior_order
+from leafloaf.search.personalized import (
+    personalized_search,
+    popularity_prior_order,
+    shopper_first_prior,
+)
 from tests.contract.test_search_backend import PRODUCTS
 
 T0 = datetime(2026, 1, 5, tzinfo=UTC)
@@ -160,8 +164,10 @@ def test_personalised_hits_are_a_subset_of_the_pool(
     hits = personalized_search(ENGINE, backend, user, query, k=k, pool=pool)
     # s2's declared avoidance is applied at retrieval, so compare with the same filtered pool
     excluded = SearchFilters(exclude_attributes=("department:bakery",)) if user == "s2" else None
+    prior = shopper_first_prior(ENGINE.population.item_lines,
+                                ENGINE.shopper_model(user).item_lines)  # fmt: skip
     retrieved = _ids(backend.search_with_prior(query, k=max(pool, k), filters=excluded,
-                                               prior=ENGINE.population.item_lines))  # fmt: skip
+                                               prior=prior))  # fmt: skip
     assert len(hits) <= k and len(set(_ids(hits))) == len(hits)
     assert set(_ids(hits)) <= set(retrieved)
     assert all(h.reasons for h in hits)

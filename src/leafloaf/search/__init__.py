@@ -17,7 +17,11 @@ from leafloaf.search.base import (
     SearchHealth,
     SearchHit,
 )
-from leafloaf.search.personalized import personalized_search, popularity_prior_order
+from leafloaf.search.personalized import (
+    personalized_search,
+    popularity_prior_order,
+    shopper_first_prior,
+)
 
 if TYPE_CHECKING:
     from leafloaf.search.evaluate import evaluate_search
@@ -37,6 +41,7 @@ __all__ = [
     "evaluate_search",
     "personalized_search",
     "popularity_prior_order",
+    "shopper_first_prior",
 ]
 
 _LAZY = {

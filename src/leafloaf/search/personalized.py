@@ -15,7 +15,7 @@ from leafloaf.search.lexical import relevance_tier, tier_order
 if TYPE_CHECKING:
     from leafloaf.engine import GraphitiPersonalizationEngine
 
-__all__ = ["personalized_search", "popularity_prior_order"]
+__all__ = ["personalized_search", "popularity_prior_order", "shopper_first_prior"]
 
 Prior = Literal["popularity", "none"]
 
@@ -52,6 +52,19 @@ class _OwnFirst(Mapping[str, float]):
 
     def __bool__(self) -> bool:
         return bool(self._population) or bool(self._own)
+
+
+def shopper_first_prior(
+    population: Mapping[str, float], own: Mapping[str, float]
+) -> Mapping[str, float]:
+    """The prior :func:`personalized_search` retrieves its pool with: the shopper's own
+    products (by their purchase lines) above every product of the population's.
+
+    >>> prior = shopper_first_prior({"milk": 900.0, "kefir": 3.0}, {"kefir": 2.0})
+    >>> prior.get("kefir") > prior.get("milk") > prior.get("bread", 0.0)
+    True
+    """
+    return _OwnFirst(population, own) if own else population
 
 
 def popularity_prior_order(
@@ -138,7 +151,7 @@ def personalized_search(
     mine = model.item_lines
     # which products of the relevance tier that `pool` cuts are retrieved: the shopper's
     # own purchases first, then what everyone buys (the order across tiers is untouched)
-    pool_prior: Mapping[str, float] = _OwnFirst(item_lines, mine) if mine else item_lines
+    pool_prior = shopper_first_prior(item_lines, mine)
     hits = backend.search_with_prior(query, k=max(pool, k), filters=base, prior=pool_prior)
     catalog = engine.catalog
     blocked = set(declared)
