@@ -365,7 +365,11 @@ def write_runtime_report(results: dict[str, Any], out: Path, command: str) -> Pa
             )
     lines += [
         "",
-        "## Memory growth (tracemalloc, everything the engine holds, fresh process per scale)",
+        "## Memory growth (everything the engine holds, a fresh process per scale)",
+        "",
+        "`tracemalloc` counts exactly what is allocated; `rss` is the growth of the resident"
+        " set (allocator slack included), used where tracing would make the run too slow."
+        " Peak is the highest point during ingest, fit and reads.",
         "",
         "| shoppers | events | measured by | bytes/shopper after ingest |"
         " bytes/shopper after fit + reads | total held | peak | ingest s | fit s |",

@@ -83,6 +83,15 @@ class InMemoryMemory(MemoryBackend):
 
     def remember(self, events: Sequence[Event]) -> None:
         facts, capacity = self._facts, self.capacity
+        if len(events) > capacity:  # a bulk load: only each shopper's latest episodes matter
+            seen: dict[str, int] = {}
+            latest = []
+            for event in reversed(events):
+                count = seen.get(event.user_id, 0)
+                if count < capacity:
+                    seen[event.user_id] = count + 1
+                    latest.append(event)
+            events = latest[::-1]
         with self._lock:
             for event in events:
                 episodes = facts.get(event.user_id)
