@@ -139,6 +139,7 @@ class GraphitiPersonalizationEngine:
         self.config = config or EngineConfig()
         self._decay_rate = math.log(2) / self.config.half_life_days
         self._write_lock = threading.RLock()
+        self._search_lock = threading.Lock()
         self._stats: ProfileCache[UserStats] = ProfileCache(self.config.cache_users)
         self._models: ProfileCache[tuple[PopulationModel, UserModel]] = ProfileCache(
             self.config.cache_users
@@ -726,7 +727,7 @@ class GraphitiPersonalizationEngine:
         if filters is not None and not isinstance(filters, SearchFilters):
             raise ValidationError("filters", filters, "must be a SearchFilters (or None)")
         if backend is None:
-            with self._write_lock:  # built once, even when many threads search first
+            with self._search_lock:  # built once, even when many threads search first
                 if self._search is None:
                     from leafloaf.search.local import LocalSearch
 

@@ -13,11 +13,25 @@ from leafloaf.learning.complements import fit_cooccurrence, fit_cooccurrence_col
 from leafloaf.learning.population import (
     PurchaseColumns,
     _baskets,
-    _interval_shape,
     _interval_shape_columns,
 )
 from leafloaf.stores.base import event_to_record
 from tests.runtime.faults import real_events
+
+
+def _interval_shape(days: dict[tuple[str, str], list[float]]) -> float:
+    """Reference: the record-by-record pooled gamma shape the columnar fit replaced."""
+    ratios: list[np.ndarray] = []
+    for values in days.values():
+        if len(values) < 3:
+            continue
+        gaps = np.diff(np.unique(np.asarray(values)))
+        if len(gaps) >= 2 and gaps.mean() > 0:
+            ratios.append(gaps / gaps.mean())
+    if not ratios:
+        return 2.0
+    var = float(np.concatenate(ratios).var())
+    return float(np.clip(1.0 / max(var, 1e-6), 0.5, 50.0))
 
 
 @settings(max_examples=40, deadline=None)

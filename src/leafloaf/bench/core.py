@@ -6,7 +6,6 @@ import json
 import os
 import platform
 import random
-import sys
 import tempfile
 import time
 import tracemalloc
@@ -22,7 +21,7 @@ from leafloaf.engine import GraphitiPersonalizationEngine
 from leafloaf.models import Event
 from leafloaf.stores.sqlite import SQLiteStore
 
-__all__ = ["deep_size", "run_core_bench", "write_report"]
+__all__ = ["run_core_bench", "traced_memory", "write_report"]
 
 BUDGETS = {
     "record_many_events_per_s": ">= 100000",
@@ -30,20 +29,6 @@ BUDGETS = {
     "rerank_200_p95_ms": "<= 1.0",
     "bytes_per_shopper": "<= 32768",
 }
-
-
-def deep_size(obj: Any, seen: set[int] | None = None) -> int:
-    """Bytes held by ``obj`` and everything it references (containers, strings, floats)."""
-    seen = set() if seen is None else seen
-    if id(obj) in seen:
-        return 0
-    seen.add(id(obj))
-    size = sys.getsizeof(obj)
-    if isinstance(obj, dict):
-        size += sum(deep_size(k, seen) + deep_size(v, seen) for k, v in obj.items())
-    elif isinstance(obj, list | tuple | set | frozenset):
-        size += sum(deep_size(v, seen) for v in obj)
-    return size
 
 
 def traced_memory(dataset: Dataset) -> dict[str, float]:

@@ -113,21 +113,6 @@ def _baskets(
     return baskets, days
 
 
-def _interval_shape(days: dict[tuple[str, str], list[float]]) -> float:
-    """Pooled gamma shape: 1 / variance of intervals divided by their own mean."""
-    ratios: list[NDArray[np.float64]] = []
-    for values in days.values():
-        if len(values) < 3:
-            continue
-        gaps = np.diff(np.unique(np.asarray(values)))
-        if len(gaps) >= 2 and gaps.mean() > 0:
-            ratios.append(gaps / gaps.mean())
-    if not ratios:
-        return 2.0
-    var = float(np.concatenate(ratios).var())
-    return float(np.clip(1.0 / max(var, 1e-6), 0.5, 50.0))
-
-
 @dataclass
 class PurchaseColumns:
     """Every purchased line of the log as integer columns (what population fits scan).
@@ -173,7 +158,8 @@ class PurchaseColumns:
 
 
 def _interval_shape_columns(columns: PurchaseColumns) -> float:
-    """:func:`_interval_shape` over purchase columns, vectorised over shopper × product."""
+    """The pooled gamma shape of inter-purchase intervals (1 / variance of intervals over their
+    own mean), vectorised over shopper × product."""
     if len(columns.day) == 0:
         return 2.0
     key = columns.user * max(len(columns.product_ids), 1) + columns.product

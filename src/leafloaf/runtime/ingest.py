@@ -154,6 +154,19 @@ class Ingestor:
         committed.extend(new)
         return []
 
+    def _try_commit(
+        self, events: Sequence[Event]
+    ) -> tuple[list[Event], list[tuple[Event, BaseException]], Exception | None]:
+        """Commit with poison isolation: (new events stored, events refused, outage or None)."""
+        committed: list[Event] = []
+        try:
+            refused = self._commit_isolating(events, committed)
+        except Exception as exc:
+            if not _is_outage(exc):
+                raise
+            return committed, [], exc
+        return committed, refused, None
+
     # --- the write path ---------------------------------------------------------------------------
     def write(self, events: Sequence[Event], indices: Sequence[int], report: RecordReport) -> None:
         """Store ``events`` (rows ``indices`` of the caller's input), filling ``report``.
@@ -168,22 +181,18 @@ class Ingestor:
             if len(self.outbox):  # still waiting: keep arrival order behind them
                 self._defer(events, report)
                 return
-        committed: list[Event] = []
-        try:
-            refused = self._commit_isolating(events, committed)
-        except Exception as exc:
-            if not _is_outage(exc):
-                raise
+        committed, refused, outage = self._try_commit(events)
+        if outage is not None:
             done = {e.event_id for e in committed}
             rest = [e for e in events if e.event_id not in done]
             report.accepted += len(events) - len(rest)
             if self.outbox is None:
                 raise StoreUnavailableError(
-                    f"state store unavailable, nothing of this batch was kept "
-                    f"({len(rest)} events; configure an outbox to ride out outages): {exc}",
+                    f"state store unavailable: {len(rest)} events of this batch were not kept "
+                    f"(configure an outbox to ride out outages): {outage}",
                     report,
-                ) from exc
-            log.warning("state store unavailable (%s); %d events to the outbox", exc, len(rest))
+                ) from outage
+            log.warning("state store unavailable (%s); %d events to the outbox", outage, len(rest))
             self._defer(rest, report)
             return
         refused_ids = {id(e) for e, _ in refused}
@@ -222,13 +231,8 @@ class Ingestor:
             return 0
         while len(outbox):
             waiting = outbox.peek(self.batch_size)
-            events = [e for _, e in waiting]
-            committed: list[Event] = []
-            try:
-                refused = self._commit_isolating(events, committed)
-            except Exception as exc:
-                if not _is_outage(exc):
-                    raise
+            _, refused, outage = self._try_commit([e for _, e in waiting])
+            if outage is not None:
                 # the stored part is idempotent on replay: ids already in the store are no-ops
                 return len(outbox)
             for event, error in refused:

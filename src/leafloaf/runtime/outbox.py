@@ -129,11 +129,6 @@ class Outbox:
             rows = self._db.execute("SELECT record, error FROM dead_letter ORDER BY seq").fetchall()
         return [(_decode(text), error) for text, error in rows]
 
-    def users(self) -> set[str]:
-        """Users with events waiting."""
-        with self._lock:
-            return {row[0] for row in self._db.execute("SELECT DISTINCT user_id FROM outbox")}
-
     def events(self, user_id: str) -> list[Event]:
         """A user's waiting and quarantined events (data-subject access)."""
         with self._lock:

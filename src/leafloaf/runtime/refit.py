@@ -19,6 +19,9 @@ __all__ = ["Refitter"]
 
 log = logging.getLogger("leafloaf")
 
+_IDLE_EXIT = 5.0
+"""Seconds without a request after which the refit thread ends (an idle engine holds none)."""
+
 M = TypeVar("M")
 R = TypeVar("R")
 Fit = Callable[[], tuple[M, int]]
@@ -44,6 +47,7 @@ class Refitter(Generic[M, R]):
         self._fit_lock = threading.Lock()
         self._swap_lock = threading.Lock()
         self._wake = threading.Event()
+        self._thread_lock = threading.Lock()
         self._idle = threading.Event()
         self._idle.set()
         self._stop = False
@@ -97,20 +101,18 @@ class Refitter(Generic[M, R]):
             if self._current is not None:
                 self._current = self._apply(self._current, removal)
 
-    def invalidate(self) -> None:
-        """Forget the current model (the next read cold-starts a fit)."""
-        with self._swap_lock:
-            self._current = None
-
     def request(self) -> None:
         """Ask for a background refit (several requests before it starts make one fit)."""
         if not self.background:
             return
-        self._idle.clear()
-        self._wake.set()
-        if self._thread is None or not self._thread.is_alive():
-            self._thread = threading.Thread(target=self._loop, name="leafloaf-refit", daemon=True)
-            self._thread.start()
+        with self._thread_lock:  # one refit thread at most, however many callers ask at once
+            self._idle.clear()
+            self._wake.set()
+            if self._thread is None:
+                self._thread = threading.Thread(
+                    target=self._loop, name="leafloaf-refit", daemon=True
+                )
+                self._thread.start()
 
     def wait(self, timeout: float | None = None) -> bool:
         """Block until no requested refit is pending (True) or ``timeout`` passed (False)."""
@@ -118,7 +120,11 @@ class Refitter(Generic[M, R]):
 
     def _loop(self) -> None:
         while not self._stop:
-            if not self._wake.wait(timeout=30.0):
+            if not self._wake.wait(timeout=_IDLE_EXIT):
+                with self._thread_lock:  # idle: end the thread; the next request starts one
+                    if not self._wake.is_set():
+                        self._thread = None
+                        return
                 continue
             self._wake.clear()
             if self._stop:
