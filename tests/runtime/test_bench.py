@@ -24,6 +24,8 @@ def test_loop_hold_and_report(tmp_path: Path) -> None:
     data = real_events(3_000)
     hold = measure_loop_hold(data, calls=40)
     assert 0 <= hold["aio_call_loop_cpu_p99_ms"] <= hold["aio_call_loop_cpu_max_ms"]
+    # every call went through the async surface and every fourth one stored a view
+    assert hold["aio_calls"] == 40 and hold["aio_records_stored"] == 10
     results = {
         "dataset": "sample",
         "measured_at": "now",

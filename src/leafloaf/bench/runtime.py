@@ -194,6 +194,8 @@ def measure_loop_hold(dataset: Dataset, calls: int = 2_000) -> dict[str, float]:
 
     asyncio.run(main())
     return {
+        "aio_calls": len(holds),
+        "aio_records_stored": engine.store.event_count() - len(dataset.events),
         "aio_call_loop_cpu_p99_ms": _p(work, 99),
         "aio_call_loop_cpu_max_ms": max(work),
         "aio_call_hold_p50_ms": _p(holds, 50),
