@@ -19,6 +19,7 @@ from leafloaf.errors import (
     UnknownProductError,
     ValidationError,
 )
+from leafloaf.health import BackendHealth
 from leafloaf.memory import InMemoryMemory, MemoryBackend, MemoryFact
 from leafloaf.models import (
     AttributeAffinity,
@@ -63,6 +64,7 @@ __all__ = [
     "AnalyticsSink",
     "AsyncEngine",
     "AttributeAffinity",
+    "BackendHealth",
     "BudgetProfile",
     "Catalog",
     "Complement",
