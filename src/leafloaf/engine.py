@@ -39,7 +39,7 @@ from leafloaf.learning.population import (
 from leafloaf.learning.quantity import suggest_quantity
 from leafloaf.learning.ranking import UserModel, compile_user_model
 from leafloaf.learning.reorder import reorder_items
-from leafloaf.learning.stats import DECL_OPS, DeltaBatch, UserStats
+from leafloaf.learning.stats import DECL_OPS, DeltaBatch, LazyUserStats, UserStats
 from leafloaf.learning.usual import usual_order, usual_scores
 from leafloaf.memory.base import InMemoryMemory, MemoryBackend
 from leafloaf.models import (
@@ -314,7 +314,7 @@ class GraphitiPersonalizationEngine:
             snapshot = self.store.snapshot()
             epoch = self._refitter.epoch
         try:
-            users = {u: UserStats.from_rows(u, snapshot.rows(u)) for u in paced(snapshot.users())}
+            users = LazyUserStats(snapshot.users(), snapshot.rows)  # parsed when read
             config = self.config
             vectors = (  # streamed into the neighbourhood, never all held at once
                 (user, usual_scores(stats, None, config, stats.basket_days()[-1]))

@@ -219,7 +219,19 @@ def fit_cooccurrence_columns(
             acc = 0
         acc += count
     bounds.append(len(ustart))
+    uniq: NDArray[np.int64] = np.zeros(0, dtype=np.int64)
+    cnt: NDArray[np.float64] = np.zeros(0, dtype=np.float64)
     partial: list[tuple[NDArray[np.int64], NDArray[np.int64]]] = []
+    waiting = 0
+
+    def merged() -> tuple[NDArray[np.int64], NDArray[np.float64]]:
+        # fold the slices' counts into the running totals: memory stays bounded by the
+        # distinct pairs of the population, not by the number of shoppers
+        allp = np.concatenate([uniq, *(k for k, _ in partial)])
+        allc = np.concatenate([cnt, *(c.astype(np.float64) for _, c in partial)])
+        keys, inverse = np.unique(allp, return_inverse=True)
+        return keys, np.bincount(inverse, weights=allc).astype(np.float64)
+
     for first_unit, end_unit in pairwise(bounds):
         lo = int(ustart[first_unit])
         hi = int(ustart[end_unit]) if end_unit < len(ustart) else len(bstart)
@@ -234,14 +246,14 @@ def fit_cooccurrence_columns(
         left, right = left[mask], right[mask]
         key = (u_sorted[left] * p + p_sorted[left]) * p + p_sorted[right]
         pairs = np.unique(key) % (p * p)
+        del item_start, item, counts, left, right, offset, mask, key
         partial.append(np.unique(pairs, return_counts=True))
-    uniq: NDArray[np.int64] = np.zeros(0, dtype=np.int64)
-    cnt: NDArray[np.float64] = np.zeros(0, dtype=np.float64)
+        waiting += len(partial[-1][0])
+        if waiting > max(chunk_pairs, len(uniq)):
+            uniq, cnt = merged()
+            partial, waiting = [], 0
     if partial:
-        allp = np.concatenate([k for k, _ in partial])
-        allc = np.concatenate([c for _, c in partial])
-        uniq, inverse = np.unique(allp, return_inverse=True)
-        cnt = np.bincount(inverse, weights=allc).astype(np.float64)
+        uniq, cnt = merged()
     left_item = uniq // p
     return CoOccurrence(
         ids=list(product_ids),

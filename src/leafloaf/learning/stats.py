@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import math
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import cast
 
@@ -40,6 +40,7 @@ __all__ = [
     "ITEM_OPS",
     "DeltaBatch",
     "Item",
+    "LazyUserStats",
     "UserStats",
     "gamma_cdf",
     "lgamma_array",
@@ -408,3 +409,33 @@ def gamma_cdf(x: float, shape: float, scale: float) -> float:
             break
     upper = math.exp(-z + shape * math.log(z) - math.lgamma(shape)) * h
     return max(0.0, 1.0 - upper)
+
+
+class LazyUserStats(Mapping[str, UserStats]):
+    """Every shopper's :class:`UserStats`, each parsed from its rows only when asked for.
+
+    A population fit walks all shoppers several times; holding every parsed shopper at once
+    would cost more than the store itself at 100k shoppers, and parsing one is cheap.
+
+    >>> users = LazyUserStats(["ann"], lambda user: {"h:9": [2.0]})
+    >>> len(users), users["ann"].hours
+    (1, {9: 2.0})
+    """
+
+    def __init__(
+        self, user_ids: Iterable[str], rows: Callable[[str], Mapping[str, Sequence[float]]]
+    ) -> None:
+        self._ids = list(dict.fromkeys(user_ids))
+        self._known = set(self._ids)
+        self._rows = rows
+
+    def __getitem__(self, user_id: str) -> UserStats:
+        if user_id not in self._known:
+            raise KeyError(user_id)
+        return UserStats.from_rows(user_id, self._rows(user_id))
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._ids)
+
+    def __len__(self) -> int:
+        return len(self._ids)
