@@ -176,7 +176,7 @@ def fit_cooccurrence_columns(
     product: NDArray[np.int64],
     product_ids: Sequence[str],
     max_basket: int = 100,
-    chunk_pairs: int = 4_000_000,
+    chunk_pairs: int = 1_000_000,
 ) -> CoOccurrence:
     """:func:`fit_cooccurrence` over purchase columns (one entry per purchased line).
 
@@ -190,26 +190,38 @@ def fit_cooccurrence_columns(
     if len(product) == 0:
         return fit_cooccurrence([])
     p = max(n_products, 1)
+    n_units = len(np.unique(unit))
+    # Each step frees what the next no longer needs: at 15M lines every int64 column held
+    # is 120 MB, and this transient, not the model, sets the fit's peak memory.
+    unit_of_basket = np.zeros(int(basket.max()) + 1, dtype=np.int32)
+    unit_of_basket[basket] = unit
     # distinct products per basket, in order of first appearance, first max_basket only
     keys, first = np.unique(basket * p + product, return_index=True)
-    order = np.lexsort((first, keys // p))
-    b_of, p_of = (keys // p)[order], (keys % p)[order]
+    b_of = keys // p
+    order = np.lexsort((first, b_of))
+    del first
+    b_of = b_of[order]
+    p_of = (keys[order] % p).astype(np.int32)
+    del keys, order
     starts = np.flatnonzero(np.r_[True, b_of[1:] != b_of[:-1]])
     sizes = np.diff(np.r_[starts, len(b_of)])
-    rank = np.arange(len(b_of)) - np.repeat(starts, sizes)
-    keep = rank < max_basket
-    unit_of_basket = np.zeros(int(basket.max()) + 1, dtype=np.int64)
-    unit_of_basket[basket] = unit
+    keep = (np.arange(len(b_of)) - np.repeat(starts, sizes)) < max_basket
+    del starts, sizes
     b_of, p_of = b_of[keep], p_of[keep]
+    del keep
     u_of = unit_of_basket[b_of]
+    del unit_of_basket
     # with_counts: shoppers holding each product
-    held = np.unique(u_of * p + p_of)
+    held = np.unique(u_of.astype(np.int64) * p + p_of)
     with_counts = np.bincount(held % p, minlength=n_products).astype(np.float64)
+    del held
     # pairs, a slice of whole shoppers at a time (the dedupe is per shopper)
     grouping = np.lexsort((b_of, u_of))
     u_sorted, b_sorted, p_sorted = u_of[grouping], b_of[grouping], p_of[grouping]
+    del grouping, u_of, b_of, p_of
     bstart = np.flatnonzero(np.r_[True, b_sorted[1:] != b_sorted[:-1]])
-    bsize = np.diff(np.r_[bstart, len(b_sorted)])
+    del b_sorted
+    bsize = np.diff(np.r_[bstart, len(p_sorted)])
     ustart = np.flatnonzero(np.r_[True, u_sorted[bstart][1:] != u_sorted[bstart][:-1]])
     unit_pairs = np.add.reduceat(bsize * (bsize - 1), ustart).tolist()
     bounds, acc = [0], 0
@@ -244,7 +256,7 @@ def fit_cooccurrence_columns(
         right = np.repeat(item_start, counts) + offset
         mask = left != right
         left, right = left[mask], right[mask]
-        key = (u_sorted[left] * p + p_sorted[left]) * p + p_sorted[right]
+        key = (u_sorted[left].astype(np.int64) * p + p_sorted[left]) * p + p_sorted[right]
         pairs = np.unique(key) % (p * p)
         del item_start, item, counts, left, right, offset, mask, key
         partial.append(np.unique(pairs, return_counts=True))
@@ -259,7 +271,7 @@ def fit_cooccurrence_columns(
         ids=list(product_ids),
         index={pid: i for i, pid in enumerate(product_ids)},
         with_counts=with_counts,
-        n_units=len(np.unique(u_of)),
+        n_units=n_units,
         neighbour=(uniq % p).astype(np.int32),
         together=cnt.astype(np.float32),
         starts=np.searchsorted(left_item, np.arange(n_products + 1)).astype(np.int64),
