@@ -199,7 +199,7 @@ class Ingestor:
             self._defer(rest, report)
             return
         refused_ids = {id(e) for e, _ in refused}
-        position = {id(e): i for e, i in zip(events, indices, strict=True)}
+        position = {id(e): i for e, i in zip(events, indices, strict=True)} if refused else {}
         for event, error in refused:
             self._quarantine(event, error)
             report.rejected.append(
