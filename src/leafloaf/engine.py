@@ -98,17 +98,16 @@ def _bulk_allocation() -> Iterator[None]:
             gc.enable()
 
 
-def _skipped_reasons(skipped: Sequence[DietaryAvoidance]) -> list[str]:
+def _skipped_reasons(skipped: Sequence[str], declared: Mapping[str, bool]) -> list[str]:
     """One reason per avoided attribute that left products out of a proposal."""
     counts: dict[str, int] = {}
-    for found in skipped:
-        counts[found.attribute] = counts.get(found.attribute, 0) + 1
-    kinds = {found.attribute: found.source for found in skipped}
+    for attribute in skipped:
+        counts[attribute] = counts.get(attribute, 0) + 1
     return [
         f"left out {n} product{'s' if n != 1 else ''}: "
         + (
             f"you told us you avoid {attribute_label(attribute)}"
-            if kinds[attribute] == "declared"
+            if declared.get(attribute)
             else f"you never buy {attribute_label(attribute)}"
         )
         for attribute, n in sorted(counts.items())
@@ -429,7 +428,7 @@ class GraphitiPersonalizationEngine:
         days = stats.basket_days()
         ref = days[-1] if days else self._now_day()
         conflict = self._avoidances(user_id)
-        skipped: list[DietaryAvoidance] = []
+        skipped: list[str] = []
 
         def skip(pid: str) -> bool:
             found = conflict(pid)
@@ -438,7 +437,7 @@ class GraphitiPersonalizationEngine:
             return found is not None
 
         usual = usual_order(stats, self.population, self.catalog, self.config, ref, k, skip)
-        usual.reasons.extend(_skipped_reasons(skipped))
+        usual.reasons.extend(_skipped_reasons(skipped, stats.declared))
         return usual
 
     def next_basket(self, user_id: str, k: int = 10, at: datetime | None = None) -> Ranking:
@@ -506,27 +505,27 @@ class GraphitiPersonalizationEngine:
                 f"{due} products are due (probability at least 50%)",
                 f"interval spread learned from all shoppers (gamma shape "
                 f"{self.population.interval_shape:.2f})",
-                *_skipped_reasons(skipped),
+                *_skipped_reasons(skipped, self._user_stats(user_id).declared),
             ],
         )
 
-    def _avoidances(self, user_id: str) -> Callable[[str], DietaryAvoidance | None]:
-        """The avoidance a product conflicts with, if any: what every proposal leaves out.
+    def _avoidances(self, user_id: str) -> Callable[[str], str | None]:
+        """The avoided attribute a product carries, if any: what every proposal leaves out.
 
-        Declared avoidances and those inferred at ``config.dietary_credibility`` both count:
-        ``usual_order``, ``next_basket``, ``reorder_due`` and ``complements`` propose products
-        unasked, so they drop them; ``search`` and ``rerank`` answer a request, so they
-        filter declared ones and demote inferred ones.
+        Declared avoidances and those inferred at ``config.dietary_credibility`` both count
+        (the shopper's cached scoring model holds them): ``usual_order``, ``next_basket``,
+        ``reorder_due`` and ``complements`` propose products unasked, so they drop them;
+        ``search`` and ``rerank`` answer a request, so they filter declared ones and demote
+        inferred ones.
         """
-        avoided = {a.attribute: a for a in self.dietary_profile(user_id).avoided}
+        avoided = self._user_model(user_id).avoid
         attributes = self.catalog.attributes
 
-        def conflict(pid: str) -> DietaryAvoidance | None:
+        def conflict(pid: str) -> str | None:
             if avoided:
                 for attribute in attributes(pid):
-                    found = avoided.get(attribute)
-                    if found is not None:
-                        return found
+                    if attribute in avoided:
+                        return attribute
             return None
 
         return conflict
