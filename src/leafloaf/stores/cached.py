@@ -87,7 +87,7 @@ class CachedStore(StateStore):
             return decode_rows(blob)
         tick = self._tick
         rows = self.store.rows_view(user_id)
-        if self._written.get(user_id, -1) < tick and not self._depth:
+        if self._written.get(user_id, -1) <= tick and not self._depth:
             try:
                 self.cache.set(user_id, _ROWS, encode_rows(rows), self.ttl_s)
             except Exception as exc:
