@@ -87,7 +87,7 @@ def test_typos_in_files_and_environment_are_config_errors(
 ) -> None:
     file = tmp_path / "bad.toml"
     file.write_text('[sqlite]\npaht = "x.db"\n')
-    with pytest.raises(ConfigError, match="sqlite.paht"):
+    with pytest.raises(ConfigError, match=r"sqlite\.paht"):
         LeafLoafSettings.from_toml(file)
     file.write_text("store = \n")
     with pytest.raises(ConfigError, match="not valid TOML"):
@@ -103,7 +103,7 @@ def test_backends_this_build_lacks_or_whose_extra_is_missing_say_so(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     spanner = LeafLoafSettings(store="spanner")
-    with pytest.raises(ConfigError, match="spanner.project"):
+    with pytest.raises(ConfigError, match=r"spanner\.project"):
         GraphitiPersonalizationEngine.from_settings(CATALOG, spanner)
     monkeypatch.setitem(
         sys.modules, "redis", None
