@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.redis_server import MISSING, RedisServer, find_redis_server
+from leafloaf.bench.servers import MISSING, RedisServer, find_redis_server
 
 REPO = Path(__file__).resolve().parents[1]
 

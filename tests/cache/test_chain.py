@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 
 from leafloaf import GraphitiPersonalizationEngine, LeafLoafSettings
+from leafloaf.bench.servers import RedisServer, find_redis_server
 from leafloaf.cache.redis import RedisCache
 from leafloaf.stores import SQLiteStore
 from leafloaf.stores.base import Op
 from leafloaf.stores.cached import CachedStore
-from tests.redis_server import RedisServer, find_redis_server
 from tests.runtime.faults import CATALOG, assert_same_state, history, reference
 
 

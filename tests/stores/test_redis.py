@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 
 from leafloaf import ConfigError, GraphitiPersonalizationEngine, StoreUnavailableError
+from leafloaf.bench.servers import RedisServer, find_redis_server
 from leafloaf.stores import open_store
 from leafloaf.stores.base import Op
 from leafloaf.stores.redis import RedisStore
-from tests.redis_server import RedisServer, find_redis_server
 from tests.runtime.faults import CATALOG, assert_same_state, history, reference
 
 

@@ -11,8 +11,8 @@ from pathlib import Path
 import redis
 
 from leafloaf import EngineConfig, GraphitiPersonalizationEngine
+from leafloaf.bench.servers import RedisServer, find_redis_server
 from leafloaf.stores.redis import RedisStore
-from tests.redis_server import RedisServer, find_redis_server
 from tests.runtime.faults import CATALOG, assert_same_state, history, reference
 
 

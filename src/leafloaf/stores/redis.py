@@ -8,6 +8,7 @@ namespace in one slot and the commit script may touch all of it):
 - ``{ns}:log``: sorted set of event ids by log position (``{ns}:seq`` counts positions)
 - ``{ns}:ue:<user>``: one user's event ids by log position
 - ``{ns}:m:<subject>``: ids of other accounts' events naming ``subject`` as member/household
+  (the commit's ``N`` section, after the ``E`` section that logged them)
 - ``{ns}:users``: every user with rows or events; ``{ns}:commits``: the commit counter
 
 A transaction buffers its writes in this process and commits them with one Lua script:
@@ -142,19 +143,42 @@ while i <= #ARGV do
     local n = tonumber(ARGV[i + 1])
     i = i + 2
     local seq = redis.call('INCRBY', p .. 'seq', n) - n
+    local ev, log, by_user = {}, {}, {}
     for _ = 1, n do
-      local id, user, member, household = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3]
-      local rec = ARGV[i + 4]
+      local id, user = ARGV[i], ARGV[i + 1]
       seq = seq + 1
-      redis.call('HSET', p .. 'ev', id, rec)
-      redis.call('ZADD', p .. 'log', seq, id)
-      redis.call('ZADD', p .. 'ue:' .. user, seq, id)
-      redis.call('SADD', p .. 'users', user)
-      if member ~= '' and member ~= user then redis.call('ZADD', p .. 'm:' .. member, seq, id) end
-      if household ~= '' and household ~= user and household ~= member then
-        redis.call('ZADD', p .. 'm:' .. household, seq, id)
+      ev[#ev + 1] = id
+      ev[#ev + 1] = ARGV[i + 2]
+      log[#log + 1] = seq
+      log[#log + 1] = id
+      local mine = by_user[user]
+      if not mine then mine = {}; by_user[user] = mine end
+      mine[#mine + 1] = seq
+      mine[#mine + 1] = id
+      if #ev >= 1000 then
+        redis.call('HSET', p .. 'ev', unpack(ev))
+        redis.call('ZADD', p .. 'log', unpack(log))
+        ev, log = {}, {}
       end
-      i = i + 5
+      i = i + 3
+    end
+    if #ev > 0 then
+      redis.call('HSET', p .. 'ev', unpack(ev))
+      redis.call('ZADD', p .. 'log', unpack(log))
+    end
+    for user, mine in pairs(by_user) do
+      for c = 1, #mine, 1000 do
+        redis.call('ZADD', p .. 'ue:' .. user, unpack(mine, c, math.min(#mine, c + 999)))
+      end
+      redis.call('SADD', p .. 'users', user)
+    end
+  elseif op == 'N' then
+    local n = tonumber(ARGV[i + 1])
+    i = i + 2
+    for _ = 1, n do
+      local id, subject = ARGV[i], ARGV[i + 1]
+      redis.call('ZADD', p .. 'm:' .. subject, redis.call('ZSCORE', p .. 'log', id), id)
+      i = i + 2
     end
   elseif op == 'F' then
     local user = ARGV[i + 1]
@@ -227,6 +251,9 @@ def _decode_rows(raw: Mapping[bytes, bytes] | Sequence[bytes]) -> dict[str, arra
     if isinstance(raw, Mapping):
         return {key.decode(): _unpack(blob) for key, blob in raw.items()}
     return {raw[j].decode(): _unpack(raw[j + 1]) for j in range(0, len(raw), 2)}
+
+
+_encode = json.JSONEncoder(allow_nan=False, separators=(",", ":")).encode
 
 
 def _record(text: bytes) -> EventRecord:
@@ -394,9 +421,16 @@ class RedisStore(StateStore):
                     args += [key, _pack(values)]
             elif kind == "E":
                 args += ["E", len(payload)]
+                mentions: list[str] = []
                 for record in payload:
-                    args += [record[10], record[1], record[8] or "", record[9] or ""]
-                    args.append(json.dumps(record, allow_nan=False))
+                    event_id, user, member, household = record[10], record[1], record[8], record[9]
+                    args += [event_id, user, _encode(record)]
+                    if member is not None and member != user:
+                        mentions += [event_id, member]
+                    if household is not None and household not in (user, member):
+                        mentions += [event_id, household]
+                if mentions:
+                    args += ["N", len(mentions) // 2, *mentions]
             elif kind == "F":
                 args += ["F", payload]
             else:  # "X": erase events by id

