@@ -1,4 +1,4 @@
-"""Store benchmark: events/s and per-operation latency of each StateStore (``leafloaf bench stores``).
+"""Store benchmark: events/s and per-operation latency of every StateStore (bench stores).
 
 For every store: the engine's ``record_many`` end to end (validation, statistics, commit),
 the store's own commit with the statistics computed beforehand (what the backend costs),
