@@ -4,16 +4,27 @@ from __future__ import annotations
 
 import socket
 import time
+import uuid
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from leafloaf import ConfigError, GraphitiPersonalizationEngine, StoreUnavailableError
+from leafloaf import (
+    ConfigError,
+    EngineConfig,
+    Event,
+    GraphitiPersonalizationEngine,
+    StoreUnavailableError,
+)
 from leafloaf.bench.servers import RedisServer, find_redis_server
 from leafloaf.stores import open_store
 from leafloaf.stores.base import Op
 from leafloaf.stores.redis import RedisStore
 from tests.runtime.faults import CATALOG, assert_same_state, history, reference
+from tests.test_engine_invariants import CATALOG as INVARIANT_CATALOG
+from tests.test_engine_invariants import event_strategy
 
 
 def _keys(url: str) -> list[bytes]:
@@ -53,8 +64,6 @@ def test_two_processes_sharing_a_server_see_each_others_commits(redis_url: str) 
 def test_forget_user_leaves_no_key_and_no_mention_of_the_shopper(redis_url: str) -> None:
     engine = GraphitiPersonalizationEngine(CATALOG, store="redis", url=redis_url)
     engine.record_many(history(users=3))
-    from leafloaf import Event
-
     engine.record(Event.purchase("u1", "p1", member_id="kid-7", event_id="m1"))
     engine.record(Event.purchase("u2", "p2", household_id="u0", event_id="m2"))
     assert [e.event_id for e in engine.store.mentioning("u0")] == ["m2"]
@@ -137,3 +146,28 @@ def test_the_fixture_server_answers_plain_sockets(redis_server: RedisServer) -> 
     with socket.create_connection(("127.0.0.1", redis_server.port), timeout=5) as sock:
         sock.sendall(b"PING\r\n")
         assert sock.recv(16) == b"+PONG\r\n"
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.lists(event_strategy, max_size=40), st.data())
+def test_on_redis_duplicates_in_any_batching_are_no_ops(
+    redis_server: RedisServer, events: list[Event], data: st.DataObject
+) -> None:
+    repeats = data.draw(st.lists(st.sampled_from(events), max_size=20)) if events else []
+    noisy = list(events) + repeats
+    data.draw(st.randoms()).shuffle(noisy)
+    batch = data.draw(st.integers(1, 16))
+    store = RedisStore(redis_server.url, namespace=f"hyp{uuid.uuid4().hex}")
+    engine = GraphitiPersonalizationEngine(
+        INVARIANT_CATALOG, store=store, config=EngineConfig(batch_size=batch)
+    )
+    engine.record_many(noisy)
+    clean = GraphitiPersonalizationEngine(INVARIANT_CATALOG)
+    clean.record_many(events)
+    assert_same_state(engine, clean)
+    assert store.event_count() == len({e.event_id for e in events})
+    store.forget_user("u0")
+    store.forget_user("u1")
+    store.forget_user("u2")
+    assert store.event_count() == 0 and list(store.users()) == []
+    engine.close()
