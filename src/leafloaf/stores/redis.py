@@ -4,12 +4,16 @@ Layout (every key carries the hash tag ``{namespace}``, so a Redis Cluster keeps
 namespace in one slot and the commit script may touch all of it):
 
 - ``{ns}:r:<user>``: hash, row key → the row's float64 values packed little-endian
-- ``{ns}:ev``: hash, event id → the event record (JSON); the id index for idempotency
-- ``{ns}:log``: sorted set of event ids by log position (``{ns}:seq`` counts positions)
-- ``{ns}:ue:<user>``: one user's event ids by log position
-- ``{ns}:m:<subject>``: ids of other accounts' events naming ``subject`` as member/household
-  (the commit's ``N`` section, after the ``E`` section that logged them)
+- ``{ns}:s:<n>``: list, segment ``n`` of the log: the records (JSON) one commit appended, in
+  order; an erased record becomes ``""`` (``{ns}:segs`` counts segments)
+- ``{ns}:ev``: hash, event id → ``"<segment>:<position>"``; the id index for idempotency
+- ``{ns}:ue:<user>``: list of one user's event ids in log order
+- ``{ns}:m:<subject>``: list of ids of other accounts' events naming ``subject`` as
+  member or household (the commit's ``N`` section, after the ``E`` section that logged them)
 - ``{ns}:users``: every user with rows or events; ``{ns}:commits``: the commit counter
+
+Appending is cheap for the server: one list push and one small hash entry per event, no
+sorted-set insert; reading the log in order is one ``LRANGE`` per segment.
 
 A transaction buffers its writes in this process and commits them with one Lua script:
 Redis runs a script atomically, so the log and the statistics of a batch land together or
@@ -64,26 +68,26 @@ local function log1p(x)
   if u == 1 then return x end
   return math.log(u) * x / (u - 1)
 end
+local formats = {}
 local function merge(ops, cur, d)
-  if #cur ~= #d then return d end
-  local out = {}
-  for c = 1, #ops do
-    local pos = (c - 1) * 8 + 1
-    local a = struct.unpack('<d', cur, pos)
-    local b = struct.unpack('<d', d, pos)
-    local o = string.byte(ops, c)
-    if o == 48 then a = a + b
-    elseif o == 49 then if b < a then a = b end
-    elseif o == 50 then if b > a then a = b end
+  local n = #ops
+  if #cur ~= #d or #d ~= 8 * n then return d end
+  local f = formats[n]
+  if not f then f = '<' .. string.rep('d', n); formats[n] = f end
+  local a, b, o = {struct.unpack(f, cur)}, {struct.unpack(f, d)}, {string.byte(ops, 1, n)}
+  for c = 1, n do
+    local x, y, op = a[c], b[c], o[c]
+    if op == 48 then a[c] = x + y
+    elseif op == 49 then if y < x then a[c] = y end
+    elseif op == 50 then if y > x then a[c] = y end
     else
-      local hi, lo = a, b
-      if b > a then hi, lo = b, a end
+      local hi, lo = x, y
+      if y > x then hi, lo = y, x end
       if lo ~= -math.huge then hi = hi + log1p(math.exp(lo - hi)) end
-      a = hi
+      a[c] = hi
     end
-    out[c] = struct.pack('<d', a)
   end
-  return table.concat(out)
+  return struct.pack(f, unpack(a, 1, n))
 end
 local function settle(user)
   local rows, log = p .. 'r:' .. user, p .. 'ue:' .. user
@@ -91,15 +95,17 @@ local function settle(user)
     redis.call('SREM', p .. 'users', user)
   end
 end
-local function drop_event(id)
-  local rec = redis.call('HGET', p .. 'ev', id)
-  if not rec then return nil end
-  local r = cjson.decode(rec)
+local function drop_event(id, keep_user_list)
+  local loc = redis.call('HGET', p .. 'ev', id)
+  if not loc then return nil end
+  local cut = string.find(loc, ':', 1, true)
+  local seg, pos = p .. 's:' .. string.sub(loc, 1, cut - 1), tonumber(string.sub(loc, cut + 1))
+  local r = cjson.decode(redis.call('LINDEX', seg, pos))
+  redis.call('LSET', seg, pos, '')
   redis.call('HDEL', p .. 'ev', id)
-  redis.call('ZREM', p .. 'log', id)
-  redis.call('ZREM', p .. 'ue:' .. r[2], id)
+  if not keep_user_list then redis.call('LREM', p .. 'ue:' .. r[2], 1, id) end
   for _, who in ipairs({r[9], r[10]}) do
-    if type(who) == 'string' then redis.call('ZREM', p .. 'm:' .. who, id) end
+    if type(who) == 'string' then redis.call('LREM', p .. 'm:' .. who, 1, id) end
   end
   return r[2]
 end
@@ -142,33 +148,31 @@ while i <= #ARGV do
   elseif op == 'E' then
     local n = tonumber(ARGV[i + 1])
     i = i + 2
-    local seq = redis.call('INCRBY', p .. 'seq', n) - n
-    local ev, log, by_user = {}, {}, {}
-    for _ = 1, n do
+    local seg = redis.call('INCR', p .. 'segs')
+    local segkey, prefix = p .. 's:' .. seg, seg .. ':'
+    local recs, locs, by_user = {}, {}, {}
+    for k = 1, n do
       local id, user = ARGV[i], ARGV[i + 1]
-      seq = seq + 1
-      ev[#ev + 1] = id
-      ev[#ev + 1] = ARGV[i + 2]
-      log[#log + 1] = seq
-      log[#log + 1] = id
+      recs[#recs + 1] = ARGV[i + 2]
+      locs[#locs + 1] = id
+      locs[#locs + 1] = prefix .. (k - 1)
       local mine = by_user[user]
       if not mine then mine = {}; by_user[user] = mine end
-      mine[#mine + 1] = seq
       mine[#mine + 1] = id
-      if #ev >= 1000 then
-        redis.call('HSET', p .. 'ev', unpack(ev))
-        redis.call('ZADD', p .. 'log', unpack(log))
-        ev, log = {}, {}
+      if #recs >= 1000 then
+        redis.call('RPUSH', segkey, unpack(recs))
+        redis.call('HSET', p .. 'ev', unpack(locs))
+        recs, locs = {}, {}
       end
       i = i + 3
     end
-    if #ev > 0 then
-      redis.call('HSET', p .. 'ev', unpack(ev))
-      redis.call('ZADD', p .. 'log', unpack(log))
+    if #recs > 0 then
+      redis.call('RPUSH', segkey, unpack(recs))
+      redis.call('HSET', p .. 'ev', unpack(locs))
     end
     for user, mine in pairs(by_user) do
       for c = 1, #mine, 1000 do
-        redis.call('ZADD', p .. 'ue:' .. user, unpack(mine, c, math.min(#mine, c + 999)))
+        redis.call('RPUSH', p .. 'ue:' .. user, unpack(mine, c, math.min(#mine, c + 999)))
       end
       redis.call('SADD', p .. 'users', user)
     end
@@ -176,15 +180,14 @@ while i <= #ARGV do
     local n = tonumber(ARGV[i + 1])
     i = i + 2
     for _ = 1, n do
-      local id, subject = ARGV[i], ARGV[i + 1]
-      redis.call('ZADD', p .. 'm:' .. subject, redis.call('ZSCORE', p .. 'log', id), id)
+      redis.call('RPUSH', p .. 'm:' .. ARGV[i + 1], ARGV[i])
       i = i + 2
     end
   elseif op == 'F' then
     local user = ARGV[i + 1]
     i = i + 2
-    local ids = redis.call('ZRANGE', p .. 'ue:' .. user, 0, -1)
-    for _, id in ipairs(ids) do drop_event(id) end
+    local ids = redis.call('LRANGE', p .. 'ue:' .. user, 0, -1)
+    for _, id in ipairs(ids) do drop_event(id, true) end
     redis.call('DEL', p .. 'r:' .. user, p .. 'ue:' .. user, p .. 'm:' .. user)
     redis.call('SREM', p .. 'users', user)
   elseif op == 'X' then
@@ -208,15 +211,30 @@ for j = 2, #ARGV do out[#out + 1] = redis.call('HEXISTS', ARGV[1] .. 'ev', ARGV[
 return out
 """
 
-# Everything a snapshot needs that can change in place, read in one atomic step; the log is
-# append-only by position, so records up to the position read here are read afterwards.
+# Everything a snapshot needs that can change in place, read in one atomic step; the log
+# grows by whole segments, so the segments up to the count read here are read afterwards.
 _SNAPSHOT = """
 local p = ARGV[1]
 local users = redis.call('SMEMBERS', p .. 'users')
-local out = {redis.call('GET', p .. 'seq') or '0', redis.call('HLEN', p .. 'ev')}
+local out = {redis.call('GET', p .. 'segs') or '0', redis.call('HLEN', p .. 'ev')}
 for _, user in ipairs(users) do
   out[#out + 1] = user
   out[#out + 1] = redis.call('HGETALL', p .. 'r:' .. user)
+end
+return out
+"""
+
+# Records by event id (ids erased meanwhile are left out).
+_FETCH = """
+local p = ARGV[1]
+local out = {}
+for j = 2, #ARGV do
+  local loc = redis.call('HGET', p .. 'ev', ARGV[j])
+  if loc then
+    local cut = string.find(loc, ':', 1, true)
+    out[#out + 1] = redis.call('LINDEX', p .. 's:' .. string.sub(loc, 1, cut - 1),
+                               tonumber(string.sub(loc, cut + 1)))
+  end
 end
 return out
 """
@@ -348,6 +366,7 @@ class RedisStore(StateStore):
         self._commit = self._client.register_script(_COMMIT)
         self._exists = self._client.register_script(_EXISTS)
         self._snap = self._client.register_script(_SNAPSHOT)
+        self._fetch_script = self._client.register_script(_FETCH)
         self._lock = threading.RLock()
         self._tx: _Transaction | None = None
         self._external = False
@@ -539,47 +558,51 @@ class RedisStore(StateStore):
         return fresh
 
     def _owners(self, ids: list[str]) -> dict[str, str | None]:
-        raw = self._call(lambda r: r.hmget(self._p + "ev", ids))
-        return {
-            e: (_record(t)[1] if t is not None else None) for e, t in zip(ids, raw, strict=True)
-        }
+        found = {r[10]: r[1] for r in self._fetch(ids)}
+        return {e: found.get(e) for e in ids}
 
-    def _fetch(self, ids: Sequence[bytes]) -> list[EventRecord]:
+    def _fetch(self, ids: Sequence[bytes | str]) -> list[EventRecord]:
         out: list[EventRecord] = []
         for start in range(0, len(ids), _CHUNK):
-            chunk = ids[start : start + _CHUNK]
-            raw = self._call(lambda r, c=chunk: r.hmget(self._p + "ev", c))  # type: ignore[misc]
-            out.extend(_record(t) for t in raw if t is not None)  # None: erased meanwhile
+            chunk = [self._p, *ids[start : start + _CHUNK]]
+            raw = self._call(lambda r, c=chunk: self._fetch_script(args=c))  # type: ignore[misc]
+            out.extend(_record(t) for t in raw if t)
         return out
 
-    def _log(self, key: str, stop: float | None = None) -> Iterator[EventRecord]:
-        """Records of a position-ordered id set, read in chunks (up to position ``stop``)."""
-        high: float | str = "+inf" if stop is None else stop
-        low: float | str = "-inf"
-        while True:
-            ids = self._call(
-                lambda r, lo=low: r.zrangebyscore(  # type: ignore[misc]
-                    key, lo, high, start=0, num=_CHUNK, withscores=True
-                )
-            )
-            if not ids:
-                return
-            yield from self._fetch([i for i, _ in ids])
-            if len(ids) < _CHUNK:
-                return
-            low = f"({ids[-1][1]!r}"
+    def _ids(self, key: str) -> list[bytes]:
+        ids: list[bytes] = self._call(lambda r: r.lrange(key, 0, -1))
+        return ids
+
+    def _segments(self, stop: int | None = None) -> Iterator[EventRecord]:
+        """The log in order, a few segments per round trip (up to segment ``stop``)."""
+        last = stop if stop is not None else int(self._call(lambda r: r.get(self._p + "segs")) or 0)
+        for first in range(1, last + 1, 8):
+            names = [f"{self._p}s:{n}" for n in range(first, min(last, first + 7) + 1)]
+
+            def read(r: Any, keys: list[str] = names) -> list[list[bytes]]:
+                pipe = r.pipeline(transaction=False)
+                for key in keys:
+                    pipe.lrange(key, 0, -1)
+                result: list[list[bytes]] = pipe.execute()
+                return result
+
+            for segment in self._call(read):
+                yield from (_record(t) for t in segment if t)
 
     def events(self, user_id: str | None = None) -> Iterator[Event]:
-        key = self._p + ("log" if user_id is None else "ue:" + user_id)
-        return (event_from_record(record) for record in list(self._log(key)))
+        found = (
+            list(self._segments())
+            if user_id is None
+            else self._fetch(self._ids(self._p + "ue:" + user_id))
+        )
+        return (event_from_record(record) for record in found)
 
     def records(self) -> Iterator[EventRecord]:
-        return self._log(self._p + "log")
+        return self._segments()
 
     def mentioning(self, subject: str) -> list[Event]:
-        return [
-            event_from_record(r) for r in self._log(self._p + "m:" + subject) if r[1] != subject
-        ]
+        found = self._fetch(self._ids(self._p + "m:" + subject))
+        return [event_from_record(r) for r in found if r[1] != subject]
 
     def event_count(self) -> int:
         return int(self._call(lambda r: r.hlen(self._p + "ev")))
@@ -598,7 +621,7 @@ class RedisStore(StateStore):
 
     def snapshot(self) -> StoreSnapshot:
         raw = self._call(lambda r: self._snap(args=[self._p]))
-        stop, count = float(raw[0]), int(raw[1])
+        stop, count = int(raw[0]), int(raw[1])
         rows = {raw[j].decode(): _decode_rows(raw[j + 1]) for j in range(2, len(raw), 2)}
         return _RedisSnapshot(self, rows, stop, count)
 
@@ -639,14 +662,14 @@ class RedisStore(StateStore):
 
 
 class _RedisSnapshot(StoreSnapshot):
-    """Rows copied at one instant; the log read lazily up to the position it had then.
+    """Rows copied at one instant; the log read lazily up to the segment it had then.
 
     Events erased after the snapshot (a ``forget_user``) are absent from its records: an
     erasure is never undone by a fit that was running when it happened.
     """
 
     def __init__(
-        self, store: RedisStore, rows: dict[str, dict[str, array[float]]], stop: float, count: int
+        self, store: RedisStore, rows: dict[str, dict[str, array[float]]], stop: int, count: int
     ) -> None:
         self._store = store
         self._rows = rows
@@ -661,8 +684,7 @@ class _RedisSnapshot(StoreSnapshot):
         return self._rows.get(user_id, {})
 
     def records(self) -> Iterator[EventRecord]:
-        store = self._store
-        return store._log(store._p + "log", self._stop)
+        return self._store._segments(self._stop)
 
     def event_count(self) -> int:
         return self._count
