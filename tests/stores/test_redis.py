@@ -171,3 +171,20 @@ def test_on_redis_duplicates_in_any_batching_are_no_ops(
     store.forget_user("u2")
     assert store.event_count() == 0 and list(store.users()) == []
     engine.close()
+
+
+def test_an_erasure_is_rewritten_out_of_the_append_only_file(own_server: RedisServer) -> None:
+    engine = GraphitiPersonalizationEngine(CATALOG, store="redis", url=own_server.url)
+    engine.record(Event.purchase("secret-shopper-42", "p1", event_id="e-secret"))
+    engine.record(Event.purchase("ann", "p2", event_id="e-ann"))
+    files = lambda: b"".join(  # noqa: E731
+        f.read_bytes() for f in own_server.folder.rglob("*") if f.is_file()
+    )
+    assert b"secret-shopper-42" in files()
+    engine.forget_user("secret-shopper-42")  # the engine checkpoints after an erasure
+    for _ in range(200):
+        if b"secret-shopper-42" not in files():
+            break
+        time.sleep(0.05)
+    assert b"secret-shopper-42" not in files() and b"e-ann" in files()
+    engine.close()

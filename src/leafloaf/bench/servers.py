@@ -77,6 +77,7 @@ class RedisServer:
             "--bind", "127.0.0.1",
             "--save", "",
             "--appendonly", "yes" if self.persist else "no",
+            "--aof-use-rdb-preamble", "no",  # plain commands: tests can read what is on disk
             "--dir", str(self.folder),
             "--daemonize", "no",
             "--loglevel", "warning",

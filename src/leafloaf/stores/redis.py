@@ -619,6 +619,21 @@ class RedisStore(StateStore):
                 self._tx.erased.update(event_ids)
             self._write("X", list(event_ids))
 
+    def checkpoint(self) -> None:
+        """Ask the server to rewrite its append-only file, so erased events leave its disk too.
+
+        Until the rewrite runs, the file still holds the commands that wrote them; with RDB
+        snapshots configured, erased data also stays in the last snapshot until the next.
+        """
+        import redis
+
+        def rewrite(r: Any) -> None:
+            if int(r.info("persistence").get("aof_enabled", 0)):
+                with suppress(redis.ResponseError):  # a rewrite already running covers it
+                    r.bgrewriteaof()
+
+        self._call(rewrite)
+
     def snapshot(self) -> StoreSnapshot:
         raw = self._call(lambda r: self._snap(args=[self._p]))
         stop, count = int(raw[0]), int(raw[1])
