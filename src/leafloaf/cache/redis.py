@@ -10,15 +10,13 @@ served again, by any process.
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable
 from typing import Any, ClassVar, TypeVar
 
 from leafloaf.cache.base import Cache
 from leafloaf.errors import ConfigError
 from leafloaf.health import BackendHealth
-from leafloaf.runtime.breaker import CircuitBreaker
-from leafloaf.stores.redis import connect_redis
+from leafloaf.stores.redis import RedisConnection
 
 __all__ = ["RedisCache"]
 
@@ -70,20 +68,17 @@ class RedisCache(Cache):
     ) -> None:
         if ttl_s <= 0:
             raise ConfigError("ttl_s", ttl_s, "must be a positive number of seconds")
-        if not namespace or any(c in namespace for c in "{}"):
-            raise ConfigError("namespace", namespace, "must be non-empty, without '{' or '}'")
+        self._conn = RedisConnection(
+            url, namespace, pool_size, timeout_s, failure_threshold, reset_timeout_s, "redis cache"
+        )
         self.url = url
         self.namespace = namespace
         self.ttl_s = ttl_s
         self._p = f"{{{namespace}}}:c:"
         self._gen = self._p + "generation"
-        self._client = connect_redis(url, pool_size, timeout_s)
-        self.breaker = CircuitBreaker(
-            f"redis cache {namespace}", failure_threshold, reset_timeout_s
-        )
-        import redis
-
-        self._errors = (redis.ConnectionError, redis.TimeoutError, redis.BusyLoadingError)
+        self._client = self._conn.client
+        self.breaker = self._conn.breaker
+        self._errors = self._conn.outages
         self._get = self._client.register_script(_GET)
         self._set = self._client.register_script(_SET)
         self._delete = self._client.register_script(_DELETE)
@@ -131,29 +126,11 @@ class RedisCache(Cache):
         self._try(lambda: self._client.incr(self._gen), invalidation=True)
 
     def health(self) -> BackendHealth:
-        start = time.perf_counter()
-        try:
-            self._client.ping()
-        except Exception as exc:
-            return BackendHealth(
-                backend="redis",
-                kind="cache",
-                status="down",
-                last_error=f"{type(exc).__name__}: {exc}",
-                breaker=self.breaker.state,
-                detail="misses are served from the durable store",
-            )
-        breaker = self.breaker.state
-        return BackendHealth(
-            backend="redis",
-            kind="cache",
-            status="ok" if breaker == "closed" else "degraded",
-            latency_ms=round((time.perf_counter() - start) * 1000, 3),
-            last_error=self.breaker.last_error,
-            breaker=breaker,
-            detail=f"ttl {self.ttl_s:g} s",
-        )
+        def probe(client: Any) -> str:
+            client.ping()
+            return f"ttl {self.ttl_s:g} s"
+
+        return self._conn.health("cache", probe, "misses are served from the durable store")
 
     def close(self) -> None:
-        self._client.close()
-        self._client.connection_pool.disconnect()
+        self._conn.close()

@@ -48,7 +48,7 @@ from leafloaf.stores.base import (
     merger_for,
 )
 
-__all__ = ["RedisStore", "connect_redis"]
+__all__ = ["RedisConnection", "RedisStore", "connect_redis"]
 
 T = TypeVar("T")
 _CHUNK = 5_000
@@ -309,6 +309,60 @@ def connect_redis(url: str, pool_size: int, timeout_s: float) -> Any:
     return redis.Redis(connection_pool=pool)
 
 
+class RedisConnection:
+    """A namespaced redis-py client, its circuit breaker, and the errors that mean "down".
+
+    What :class:`RedisStore` and :class:`~leafloaf.cache.redis.RedisCache` share.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        namespace: str,
+        pool_size: int,
+        timeout_s: float,
+        failure_threshold: int,
+        reset_timeout_s: float,
+        label: str,
+    ) -> None:
+        if not namespace or any(c in namespace for c in "{}"):
+            raise ConfigError("namespace", namespace, "must be non-empty, without '{' or '}'")
+        self.url = url
+        self.namespace = namespace
+        self.client = connect_redis(url, pool_size, timeout_s)
+        self.breaker = CircuitBreaker(f"{label} {namespace}", failure_threshold, reset_timeout_s)
+        import redis
+
+        self.outages: tuple[type[BaseException], ...] = (
+            redis.ConnectionError,
+            redis.TimeoutError,
+            redis.BusyLoadingError,
+        )
+
+    def health(self, kind: Any, probe: Callable[[Any], str], down_detail: str) -> BackendHealth:
+        """Run ``probe(client)`` (it returns the detail) and report latency and breaker."""
+        start = time.perf_counter()
+        try:
+            detail = probe(self.client)
+        except Exception as exc:
+            return BackendHealth(
+                backend="redis", kind=kind, status="down",
+                last_error=f"{type(exc).__name__}: {exc}", breaker=self.breaker.state,
+                detail=down_detail,
+            )  # fmt: skip
+        breaker = self.breaker.state
+        return BackendHealth(
+            backend="redis", kind=kind, status="ok" if breaker == "closed" else "degraded",
+            latency_ms=round((time.perf_counter() - start) * 1000, 3),
+            last_error=self.breaker.last_error, breaker=breaker, detail=detail,
+        )  # fmt: skip
+
+    def close(self) -> None:
+        """Close the client and every pooled connection."""
+        self.client.close()
+        self.client.connection_pool.disconnect()
+
+
 class _Transaction:
     """Writes of an open transaction, sent to the server in one script when it commits."""
 
@@ -353,16 +407,15 @@ class RedisStore(StateStore):
         failure_threshold: int = 3,
         reset_timeout_s: float = 1.0,
     ) -> None:
-        if not namespace or any(c in namespace for c in "{}"):
-            raise ConfigError("namespace", namespace, "must be non-empty, without '{' or '}'")
+        self._conn = RedisConnection(
+            url, namespace, pool_size, timeout_s, failure_threshold, reset_timeout_s, "redis store"
+        )
         self.url = url
         self.namespace = namespace
         self._p = f"{{{namespace}}}:"
-        self._client = connect_redis(url, pool_size, timeout_s)
-        self.breaker = CircuitBreaker(
-            f"redis store {namespace}", failure_threshold, reset_timeout_s
-        )
-        self._errors = self._error_types()
+        self._client = self._conn.client
+        self.breaker = self._conn.breaker
+        self._errors = self._conn.outages
         self._commit = self._client.register_script(_COMMIT)
         self._exists = self._client.register_script(_EXISTS)
         self._snap = self._client.register_script(_SNAPSHOT)
@@ -374,12 +427,6 @@ class RedisStore(StateStore):
         # a store may be opened while its server is down; the outbox covers the writes
         with suppress(StoreUnavailableError):
             self._seen = int(self._call(lambda r: r.get(self._p + "commits")) or 0)
-
-    @staticmethod
-    def _error_types() -> tuple[type[BaseException], ...]:
-        import redis
-
-        return (redis.ConnectionError, redis.TimeoutError, redis.BusyLoadingError)
 
     def _call(self, work: Callable[[Any], T]) -> T:
         """Run ``work(client)`` through the circuit breaker; outages become StoreUnavailable."""
@@ -643,37 +690,17 @@ class RedisStore(StateStore):
     # --- operations ----------------------------------------------------------------------------
     def health(self) -> BackendHealth:
         """Ping the server and report latency, persistence and the breaker's state."""
-        start = time.perf_counter()
-        try:
-            info = self._client.info("persistence")
-            self._client.ping()
-        except Exception as exc:
-            return BackendHealth(
-                backend="redis",
-                kind="store",
-                status="down",
-                last_error=f"{type(exc).__name__}: {exc}",
-                breaker=self.breaker.state,
-                detail=self.url,
-            )
-        latency = (time.perf_counter() - start) * 1000
-        aof = bool(int(info.get("aof_enabled", 0)))
-        breaker = self.breaker.state
-        return BackendHealth(
-            backend="redis",
-            kind="store",
-            status="ok" if breaker == "closed" else "degraded",
-            latency_ms=round(latency, 3),
-            last_error=self.breaker.last_error,
-            breaker=breaker,
-            detail="persistence: append-only file"
-            if aof
-            else "persistence: snapshots only or none (a restart may lose recent state)",
-        )
+
+        def probe(client: Any) -> str:
+            aof = int(client.info("persistence").get("aof_enabled", 0))
+            if aof:
+                return "persistence: append-only file"
+            return "persistence: snapshots only or none (a restart may lose recent state)"
+
+        return self._conn.health("store", probe, self.url)
 
     def close(self) -> None:
-        self._client.close()
-        self._client.connection_pool.disconnect()
+        self._conn.close()
 
 
 class _RedisSnapshot(StoreSnapshot):
