@@ -256,7 +256,8 @@ def _bench(args: argparse.Namespace) -> None:
         from leafloaf.bench.stores import run_stores_bench, write_stores_report
 
         results = run_stores_bench(dataset, args.redis_url, batch=1_000 if args.quick else 5_000,
-                                   reads=50 if args.quick else 500)  # fmt: skip
+                                   reads=50 if args.quick else 500,
+                                   outage_events=10_000 if args.quick else 100_000)  # fmt: skip
         command = "leafloaf bench stores" + (f" --users {args.users}" if args.users else "")
         paths = write_stores_report(results, out, command)
     else:

@@ -6,7 +6,8 @@ then reads (``rows_view`` of one shopper), a duplicate replay, ``snapshot`` with
 scan, and ``forget_user``. Redis runs on a ``--redis-url`` server, or on a redis-server this
 bench starts (see :mod:`leafloaf.bench.servers`); Spanner runs when
 ``LEAFLOAF_SPANNER__EMULATOR_HOST`` (or ``SPANNER_EMULATOR_HOST``) and the spanner settings
-say where. Writes ``stores.json`` and ``stores.md``.
+say where. Then :func:`redis_outage` kills redis-server in the middle of 100k events and
+checks that every accepted event is stored. Writes ``stores.json`` and ``stores.md``.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from leafloaf.learning.stats import DeltaBatch
 from leafloaf.models import Event
 from leafloaf.stores.base import StateStore
 
-__all__ = ["run_stores_bench", "write_stores_report"]
+__all__ = ["bench_store", "redis_outage", "run_stores_bench", "write_stores_report"]
 
 StoreFactory = Callable[[], StateStore]
 
@@ -124,6 +125,80 @@ def bench_store(
     return result
 
 
+def redis_outage(dataset: Dataset, folder: Path, events: int = 100_000) -> dict[str, Any]:
+    """Kill redis-server (SIGKILL) a third of the way into ingesting ``events`` events.
+
+    Reads keep being served meanwhile, and the server comes back on the same port, with its
+    append-only file, once the outbox holds a tenth of them. Then the outbox is replayed and
+    the log compared with what was accepted: count and a checksum over the event ids.
+    """
+    import hashlib
+    import threading
+
+    from leafloaf.bench.servers import RedisServer, find_redis_server
+    from leafloaf.stores.redis import RedisStore
+
+    binary = find_redis_server()
+    if binary is None:
+        return {"skipped": "no redis-server binary"}
+    stream = dataset.events[:events]
+    server = RedisServer(binary, folder / "outage", persist=True)
+    server.start()
+    store = RedisStore(server.url, timeout_s=1.0, failure_threshold=1, reset_timeout_s=0.2)
+    engine = GraphitiPersonalizationEngine(
+        dataset.catalog, store=store, outbox=folder / "outage-outbox.db",
+        config=EngineConfig(batch_size=1_000),
+    )  # fmt: skip
+    head = stream[: len(stream) // 3]
+    engine.record_many(head)
+    readers = sorted({e.user_id for e in head})[:50]
+    for user in readers:  # warm: these shoppers are answered from memory during the outage
+        engine.usual_order(user)
+    figures: dict[str, Any] = {"events": len(stream)}
+
+    def outage() -> None:
+        server.kill()
+        down = time.perf_counter()
+        served = failed = 0
+        while engine.pending < len(stream) // 10 and time.perf_counter() - down < 30:
+            for user in readers:
+                try:
+                    engine.usual_order(user)
+                    served += 1
+                except Exception:
+                    failed += 1
+        figures["reads_served_during_outage"] = served
+        figures["reads_failed_during_outage"] = failed
+        server.start()
+        figures["outage_s"] = round(time.perf_counter() - down, 3)
+
+    killer = threading.Thread(target=outage)
+    start = time.perf_counter()
+    killer.start()
+    report = engine.record_many(stream[len(head) :])
+    killer.join()
+    figures["ingest_s"] = round(time.perf_counter() - start, 3)
+    figures["buffered_in_outbox"] = report.buffered
+    start = time.perf_counter()
+    time.sleep(0.25)  # the breaker's pause before its half-open trial
+    while engine.flush():
+        time.sleep(0.05)
+    figures["replay_s"] = round(time.perf_counter() - start, 3)
+
+    def digest(ids: Any) -> str:
+        return hashlib.sha256("\n".join(sorted(ids)).encode()).hexdigest()
+
+    stored = engine.store.event_count()
+    figures["accepted"] = report.accepted + len(head)
+    figures["stored"] = stored
+    figures["checksum_matches"] = digest(e.event_id for e in engine.store.events()) == digest(
+        e.event_id for e in stream
+    )
+    engine.close()
+    server.stop()
+    return figures
+
+
 def config_decay(config: EngineConfig) -> float:
     """The decay rate the engine derives from ``half_life_days``."""
     import math
@@ -150,6 +225,7 @@ def run_stores_bench(
     stores: tuple[str, ...] = ("memory", "sqlite", "redis", "spanner"),
     batch: int = 5_000,
     reads: int = 500,
+    outage_events: int = 100_000,
 ) -> dict[str, Any]:
     """Figures for each store in ``stores`` (Redis on ``redis_url`` or a server started here)."""
     from leafloaf.stores.memory import InMemoryStore
@@ -184,6 +260,8 @@ def run_stores_bench(
             factory = factories.get(name)
             if factory is not None:
                 results["stores"].append(bench_store(name, factory, dataset, batch, reads))
+        if "redis" in stores and outage_events:
+            results["redis_outage"] = redis_outage(dataset, folder, outage_events)
     return results
 
 
@@ -250,6 +328,27 @@ def write_stores_report(results: dict[str, Any], out: Path, command: str) -> tup
         lines.append(f"| {label} | {unit} | " + " | ".join(cells) + " |")
     if results.get("redis_server"):
         lines += ["", f"Redis: {results['redis_server']}."]
+    outage = results.get("redis_outage")
+    if outage and "skipped" not in outage:
+        lines += [
+            "",
+            "## redis-server killed in the middle of ingest",
+            "",
+            f"{outage['events']:,} events into a `RedisStore` (append-only file) with a durable "
+            f"outbox; redis-server killed with SIGKILL a third of the way in and restarted "
+            f"on the same port {outage['outage_s']} s later.",
+            "",
+            "| figure | value |",
+            "|---|---:|",
+            f"| events accepted | {outage['accepted']:,} |",
+            f"| events in the store after the replay | {outage['stored']:,} |",
+            f"| checksum over event ids matches | {outage['checksum_matches']} |",
+            f"| events kept in the outbox during the outage | {outage['buffered_in_outbox']:,} |",
+            f"| reads served during the outage | {outage['reads_served_during_outage']:,} |",
+            f"| reads failed during the outage | {outage['reads_failed_during_outage']:,} |",
+            f"| ingest (with the outage) | {outage['ingest_s']} s |",
+            f"| outbox replay after the restart | {outage['replay_s']} s |",
+        ]
     for name, why in results["skipped"].items():
         lines += ["", f"Not measured: {name} ({why})."]
     md_path.write_text("\n".join(lines) + "\n")
