@@ -26,6 +26,7 @@ from typing import Any
 from leafloaf.config import EngineConfig
 from leafloaf.datasets import Dataset
 from leafloaf.engine import GraphitiPersonalizationEngine
+from leafloaf.errors import LeafLoafError
 from leafloaf.learning.stats import DeltaBatch
 from leafloaf.models import Event
 from leafloaf.stores.base import StateStore
@@ -258,8 +259,14 @@ def run_stores_bench(
                 results["skipped"]["spanner"] = "no LEAFLOAF_SPANNER__EMULATOR_HOST set"
         for name in stores:
             factory = factories.get(name)
-            if factory is not None:
+            if factory is None:
+                continue
+            try:
                 results["stores"].append(bench_store(name, factory, dataset, batch, reads))
+            except LeafLoafError as exc:  # a configured but unreachable or misconfigured server
+                if name != "spanner":
+                    raise
+                results["skipped"][name] = str(exc)
         if "redis" in stores and outage_events:
             results["redis_outage"] = redis_outage(dataset, folder, outage_events)
     return results
