@@ -44,7 +44,7 @@ _BENCH_EXAMPLES = """\
 examples (from the root of a clone):
   leafloaf bench --data examples/data/instacart_sample --users 50 --quick
   leafloaf bench search --data examples/data/instacart_sample --quick
-  leafloaf bench stores --data examples/data/instacart_sample --quick
+  leafloaf bench stores --data examples/data/instacart_sample --users 30 --quick
 """
 
 
