@@ -241,6 +241,7 @@ def run_stores_bench(
             "python": platform.python_version(),
             "cpus": os.cpu_count(),
             "platform": platform.platform(terse=True),
+            "load_average_at_start": round(os.getloadavg()[0], 2),
         },
         "stores": [],
         "skipped": {},
@@ -269,6 +270,7 @@ def run_stores_bench(
                 results["skipped"][name] = str(exc)
         if "redis" in stores and outage_events:
             results["redis_outage"] = redis_outage(dataset, folder, outage_events)
+    results["machine"]["load_average_at_end"] = round(os.getloadavg()[0], 2)
     return results
 
 
@@ -322,7 +324,10 @@ def write_stores_report(results: dict[str, Any], out: Path, command: str) -> tup
         "",
         f"`{command}` on {results['dataset']} ({results['events']:,} events, "
         f"{results['users']:,} shoppers, batches of {batch:,}); Python {machine['python']}, "
-        f"{machine['cpus']} CPUs, {machine['platform']}; measured {results['measured_at']}.",
+        f"{machine['cpus']} CPUs, {machine['platform']}; measured {results['measured_at']}; "
+        f"1-minute load average {machine['load_average_at_start']} at the start and "
+        f"{machine['load_average_at_end']} at the end (above the CPU count, other processes "
+        "took CPU time and every figure is lower than on an idle machine).",
         "",
         "| operation | unit | " + " | ".join(s["store"] for s in stores) + " |",
         "|---|---|" + "---:|" * len(stores),
