@@ -119,21 +119,23 @@ while i <= #ARGV do
     while start <= n do
       local stop = math.min(n, start + 999)
       local keys = {}
-      for j = start, stop do keys[#keys + 1] = ARGV[i + (j - 1) * 3] end
+      for j = start, stop do keys[#keys + 1] = ARGV[i + (j - 1) * 2] end
       local cur = redis.call('HMGET', rk, unpack(keys))
       local out = {}
       for j = start, stop do
-        local b = i + (j - 1) * 3
+        local b = i + (j - 1) * 2
+        local blob = ARGV[b + 1]
+        local width = string.byte(blob, 1) * 256 + string.byte(blob, 2)
+        local v = string.sub(blob, 3 + width)
         local c = cur[j - start + 1]
-        local v = ARGV[b + 2]
-        if c then v = merge(ARGV[b + 1], c, v) end
+        if c then v = merge(string.sub(blob, 3, 2 + width), c, v) end
         out[#out + 1] = ARGV[b]
         out[#out + 1] = v
       end
       redis.call('HSET', rk, unpack(out))
       start = stop + 1
     end
-    i = i + 3 * n
+    i = i + 2 * n
     redis.call('SADD', p .. 'users', user)
   elseif op == 'R' then
     local user, n = ARGV[i + 1], tonumber(ARGV[i + 2])
@@ -150,10 +152,13 @@ while i <= #ARGV do
     i = i + 2
     local seg = redis.call('INCR', p .. 'segs')
     local segkey, prefix = p .. 's:' .. seg, seg .. ':'
+    local blob, at = ARGV[i + 2 * n], 1
     local recs, locs, by_user = {}, {}, {}
     for k = 1, n do
       local id, user = ARGV[i], ARGV[i + 1]
-      recs[#recs + 1] = ARGV[i + 2]
+      local stop = string.find(blob, '\\n', at, true) or (#blob + 1)
+      recs[#recs + 1] = string.sub(blob, at, stop - 1)
+      at = stop + 1
       locs[#locs + 1] = id
       locs[#locs + 1] = prefix .. (k - 1)
       local mine = by_user[user]
@@ -164,8 +169,9 @@ while i <= #ARGV do
         redis.call('HSET', p .. 'ev', unpack(locs))
         recs, locs = {}, {}
       end
-      i = i + 3
+      i = i + 2
     end
+    i = i + 1
     if #recs > 0 then
       redis.call('RPUSH', segkey, unpack(recs))
       redis.call('HSET', p .. 'ev', unpack(locs))
@@ -243,10 +249,12 @@ _OP_CODES: dict[tuple[Op, ...], bytes] = {}
 
 
 def _ops_code(ops: Sequence[Op]) -> bytes:
+    """Two bytes of width, then one ASCII digit per column op (the row's values follow)."""
     key = tuple(ops)
     code = _OP_CODES.get(key)
     if code is None:
-        code = _OP_CODES[key] = bytes(48 + int(op) for op in key)
+        code = len(key).to_bytes(2, "big") + bytes(48 + int(op) for op in key)
+        _OP_CODES[key] = code
     return code
 
 
@@ -479,7 +487,7 @@ class RedisStore(StateStore):
                 for user, rows in payload.items():
                     args += ["M", user, len(rows)]
                     for key, (ops, values) in rows.items():
-                        args += [key, _ops_code(ops), _pack(values)]
+                        args += [key, _ops_code(ops) + _pack(values)]
             elif kind == "R":
                 user, rows = payload
                 args += ["R", user, len(rows)]
@@ -490,11 +498,13 @@ class RedisStore(StateStore):
                 mentions: list[str] = []
                 for record in payload:
                     event_id, user, member, household = record[10], record[1], record[8], record[9]
-                    args += [event_id, user, _encode(record)]
+                    args += [event_id, user]
                     if member is not None and member != user:
                         mentions += [event_id, member]
                     if household is not None and household not in (user, member):
                         mentions += [event_id, household]
+                # JSON escapes every newline inside a record: one argument carries them all
+                args.append("\n".join([_encode(record) for record in payload]))
                 if mentions:
                     args += ["N", len(mentions) // 2, *mentions]
             elif kind == "F":
