@@ -113,9 +113,12 @@ def test_backends_this_build_lacks_or_whose_extra_is_missing_say_so(
         GraphitiPersonalizationEngine.from_settings(CATALOG, LeafLoafSettings(store="redis"))
 
 
-def test_from_settings_rejects_what_is_not_settings() -> None:
+def test_from_settings_rejects_what_is_not_settings_or_cannot_work() -> None:
     with pytest.raises(ConfigError, match="settings"):
         GraphitiPersonalizationEngine.from_settings(CATALOG, 42)  # type: ignore[arg-type]
+    with pytest.raises(ConfigError, match="shared store") as caught:
+        GraphitiPersonalizationEngine.from_settings(CATALOG, LeafLoafSettings(cache="redis"))
+    assert caught.value.field == "cache"
 
 
 def test_redis_store_and_cache_from_settings(redis_url: str) -> None:

@@ -75,6 +75,11 @@ def open_settings_store(settings: LeafLoafSettings) -> StateStore:
 
 def open_cached_store(settings: LeafLoafSettings) -> StateStore:
     """The durable store, read through the cache tier the settings name (if any)."""
+    if settings.cache == "redis" and settings.store == "memory":
+        raise ConfigError(
+            "cache", "redis", "a shared cache needs a shared store; store='memory' is private "
+            "to this process (choose sqlite, redis or spanner, or cache='memory')",
+        )  # fmt: skip
     store = open_settings_store(settings)
     if settings.cache == "none":
         return store
