@@ -154,3 +154,19 @@ def test_record_many_keeps_every_valid_row_and_names_each_rejection(
     lines = sum(1 for row in valid if row["type"] == "purchase")
     assert engine.usual_order("u1", 10).orders_seen <= lines
     assert sum(it.lines for it in engine._user_stats("u1").items.values()) == pytest.approx(lines)
+
+
+def test_only_validated_events_skip_the_ingest_recheck() -> None:
+    good = Event.purchase("u1", "p1", ts=datetime(2026, 1, 5, tzinfo=UTC))
+    assert good.validated and good.model_copy().validated
+    poisoned = good.model_copy(update={"basket_id": "\ud800"})  # skips pydantic's validators
+    built = Event.model_construct(**{**dict(good), "quantity": math.nan})
+    assert not poisoned.validated and not built.validated
+    assert poisoned != good and built != good and built == built.model_copy()
+    engine = GraphitiPersonalizationEngine(Catalog([Product(product_id="p1", name="Tea")]))
+    report = engine.record_many([good, poisoned, built])
+    assert report.accepted == 1
+    assert sorted(r.field for r in report.rejected) == ["basket_id", "quantity"]
+    # a store reads back what it accepted as validated, equal to what was recorded
+    (stored,) = list(engine.store.events("u1"))
+    assert stored.validated and stored == good and hash(stored) == hash(good)

@@ -205,7 +205,7 @@ def load_instacart(folder: str | Path, max_users: int | None = None) -> Dataset:
         if hit is None:
             continue
         user, ts = hit
-        event = Event.model_construct(
+        event = Event(  # validated where the data enters: ingest then trusts it
             type=EventType.PURCHASE,
             user_id=user,
             ts=ts,
@@ -270,7 +270,7 @@ def load_completejourney(folder: str | Path, max_users: int | None = None) -> Da
         users.add(user)
         value = float(row["sales_value"])
         events.append(
-            Event.model_construct(
+            Event(  # validated where the data enters: ingest then trusts it
                 type=EventType.PURCHASE,
                 user_id=user,
                 ts=datetime.fromisoformat(row["transaction_timestamp"]).replace(tzinfo=UTC),

@@ -40,7 +40,7 @@ from leafloaf.learning.population import (
 from leafloaf.learning.quantity import suggest_quantity
 from leafloaf.learning.ranking import UserModel, compile_user_model
 from leafloaf.learning.reorder import reorder_items
-from leafloaf.learning.stats import DECL_OPS, DeltaBatch, UserStats
+from leafloaf.learning.stats import DECL_OPS, DeltaBatch, LazyUserStats, UserStats
 from leafloaf.learning.usual import usual_order, usual_scores
 from leafloaf.memory.base import InMemoryMemory, MemoryBackend
 from leafloaf.models import (
@@ -100,6 +100,23 @@ def _bulk_allocation() -> Iterator[None]:
     finally:
         if enabled:
             gc.enable()
+
+
+def _skipped_reasons(skipped: Sequence[DietaryAvoidance]) -> list[str]:
+    """One reason per avoided attribute that left products out of a proposal."""
+    counts: dict[str, int] = {}
+    for found in skipped:
+        counts[found.attribute] = counts.get(found.attribute, 0) + 1
+    kinds = {found.attribute: found.source for found in skipped}
+    return [
+        f"left out {n} product{'s' if n != 1 else ''}: "
+        + (
+            f"you told us you avoid {attribute_label(attribute)}"
+            if kinds[attribute] == "declared"
+            else f"you never buy {attribute_label(attribute)}"
+        )
+        for attribute, n in sorted(counts.items())
+    ]
 
 
 class GraphitiPersonalizationEngine:
@@ -365,7 +382,7 @@ class GraphitiPersonalizationEngine:
             snapshot = self.store.snapshot()
             epoch = self._refitter.epoch
         try:
-            users = {u: UserStats.from_rows(u, snapshot.rows(u)) for u in paced(snapshot.users())}
+            users = LazyUserStats(snapshot.users(), snapshot.rows)  # parsed when read
             config = self.config
             vectors = (  # streamed into the neighbourhood, never all held at once
                 (user, usual_scores(stats, None, config, stats.basket_days()[-1]))
@@ -462,7 +479,18 @@ class GraphitiPersonalizationEngine:
         stats = self._user_stats(user_id)
         days = stats.basket_days()
         ref = days[-1] if days else self._now_day()
-        return usual_order(stats, self.population, self.catalog, self.config, ref, k)
+        conflict = self._avoidances(user_id)
+        skipped: list[DietaryAvoidance] = []
+
+        def skip(pid: str) -> bool:
+            found = conflict(pid)
+            if found is not None:
+                skipped.append(found)
+            return found is not None
+
+        usual = usual_order(stats, self.population, self.catalog, self.config, ref, k, skip)
+        usual.reasons.extend(_skipped_reasons(skipped))
+        return usual
 
     def next_basket(self, user_id: str, k: int = 10, at: datetime | None = None) -> Ranking:
         """The ``k`` products most likely in the shopper's next order (placed at ``at``).
@@ -479,7 +507,9 @@ class GraphitiPersonalizationEngine:
             self.config,
             when.timestamp() / SECONDS_PER_DAY,
         )
-        top = sorted(scores.items(), key=lambda kv: (-kv[1][0], kv[0]))[:k]
+        conflict = self._avoidances(user_id)
+        ranked = sorted(scores.items(), key=lambda kv: (-kv[1][0], kv[0]))
+        top = [(pid, parts) for pid, parts in ranked if conflict(pid) is None][:k]
         entries = [(parts[0], rank, pid) for rank, (pid, parts) in enumerate(top)]
         catalog = self.catalog
 
@@ -512,6 +542,10 @@ class GraphitiPersonalizationEngine:
             self.catalog,
             when.timestamp() / SECONDS_PER_DAY,
         )
+        conflict = self._avoidances(user_id)
+        skipped = [found for found in map(conflict, (i.product_id for i in items)) if found]
+        if skipped:
+            items = [item for item in items if conflict(item.product_id) is None]
         if k is not None:
             items = items[:k]
         due = sum(item.due for item in items)
@@ -523,8 +557,30 @@ class GraphitiPersonalizationEngine:
                 f"{due} products are due (probability at least 50%)",
                 f"interval spread learned from all shoppers (gamma shape "
                 f"{self.population.interval_shape:.2f})",
+                *_skipped_reasons(skipped),
             ],
         )
+
+    def _avoidances(self, user_id: str) -> Callable[[str], DietaryAvoidance | None]:
+        """The avoidance a product conflicts with, if any: what every proposal leaves out.
+
+        Declared avoidances and those inferred at ``config.dietary_credibility`` both count:
+        ``usual_order``, ``next_basket``, ``reorder_due`` and ``complements`` propose products
+        unasked, so they drop them; ``search`` and ``rerank`` answer a request, so they
+        filter declared ones and demote inferred ones.
+        """
+        avoided = {a.attribute: a for a in self.dietary_profile(user_id).avoided}
+        attributes = self.catalog.attributes
+
+        def conflict(pid: str) -> DietaryAvoidance | None:
+            if avoided:
+                for attribute in attributes(pid):
+                    found = avoided.get(attribute)
+                    if found is not None:
+                        return found
+            return None
+
+        return conflict
 
     def dietary_profile(self, user_id: str) -> DietaryProfile:
         """Attributes the shopper avoids: declared ones, then confidently inferred ones."""
@@ -596,7 +652,7 @@ class GraphitiPersonalizationEngine:
         pop = self.population
         stats = self._user_stats(user_id)
         orders = max(stats.orders, 1)
-        model = self._user_model(user_id)
+        conflict = self._avoidances(user_id)
         values = pop.cooccurrence.added_value(list(product_ids), self.config.complement_prior)
         scored = []
         basket = set(product_ids)
@@ -608,10 +664,9 @@ class GraphitiPersonalizationEngine:
                 continue
             item = stats.items.get(candidate)
             own = (item.lines / orders) if item is not None and item.lines > 0 else 0.0
-            diet = model.score(candidate, 0, pop, self.catalog, self.config).get("diet", 0.0)
-            if any(model.declared.get(a) for a in self.catalog.attributes(candidate)):
-                continue  # the shopper said they avoid it: never suggest it
-            score = added * (1.0 + own) * math.exp(diet)
+            if conflict(candidate) is not None:
+                continue  # the shopper avoids it (said so, or confidently inferred)
+            score = added * (1.0 + own)
             scored.append((score, candidate, contributions, own))
         scored.sort(key=lambda s: (-s[0], s[1]))
         out = []

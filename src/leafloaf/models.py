@@ -7,10 +7,10 @@ import uuid
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any, Self, overload
+from typing import Any, Self, cast, overload
 
 import pydantic
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
 from leafloaf.errors import ValidationError
 
@@ -148,6 +148,10 @@ class Event(ValidatedModel):
     member_id: str | None = None
     household_id: str | None = None
     event_id: str = Field(default_factory=lambda: uuid.uuid4().hex, min_length=1)
+    # True once every field has passed the checks below: set by validation, cleared by
+    # ``model_copy(update=...)``; ``model_construct`` leaves it False. Ingest re-checks only
+    # events without it, so a validated event is not checked twice.
+    _checked: bool = PrivateAttr(default=False)
 
     @field_validator("user_id", "product_id", "basket_id", "member_id", "household_id")
     @classmethod
@@ -201,7 +205,46 @@ class Event(ValidatedModel):
             raise ValueError(f"product_id is required for a {self.type.value} event")
         if self.type is EventType.SEARCH and not (self.query and self.query.strip()):
             raise ValueError("query text is required for a search event")
+        self._checked = True
         return self
+
+    def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Self:
+        """A copy; one with ``update`` skips validation, so it is re-checked when recorded."""
+        copy = super().model_copy(update=update, deep=deep)
+        if update:
+            copy._checked = False
+        return copy
+
+    def __eq__(self, other: object) -> bool:
+        # Field values only: whether an event was validated does not change what it says.
+        if isinstance(other, Event):
+            return type(self) is type(other) and self.__dict__ == other.__dict__
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash((type(self), *self.__dict__.values()))
+
+    @property
+    def validated(self) -> bool:
+        """Whether every field passed validation (False after ``model_construct`` or an update).
+
+        >>> from datetime import datetime, UTC
+        >>> e = Event.purchase("u1", "24852", ts=datetime(2026, 1, 5, tzinfo=UTC))
+        >>> e.validated, e.model_copy(update={"quantity": 2.0}).validated
+        (True, False)
+        """
+        return bool(self.__pydantic_private__["_checked"])  # type: ignore[index]
+
+    @classmethod
+    def trusted(cls, **fields: Any) -> Self:
+        """An event from values that already passed validation (read back from a store).
+
+        Nothing is checked: use it only for values LeafLoaf accepted before. Anything else
+        goes through the constructor, or ``model_construct`` (checked again when recorded).
+        """
+        event = cls.model_construct(**fields)
+        event.__pydantic_private__["_checked"] = True  # type: ignore[index]  # the fast path
+        return cast(Self, event)
 
     @property
     def day(self) -> float:

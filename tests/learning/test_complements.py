@@ -42,8 +42,8 @@ def pop() -> GraphitiPersonalizationEngine:
 
 def test_sauce_is_the_top_complement_of_pasta(pop: GraphitiPersonalizationEngine) -> None:
     # u0 and u2 cook pasta; "stranger" has no history. (Non-cooks such as u1 are inferred
-    # to avoid the pasta-sauce aisle, which 54 % of shoppers buy, so sauce is demoted for
-    # them even while pasta is in their basket; see the report.)
+    # to avoid the pasta-sauce aisle, which 54 % of shoppers buy, so sauce is left out for
+    # them even while pasta is in their basket: see the next test.)
     for user in ("u0", "u2", "stranger"):
         ranked = pop.complements(user, ["pasta"], k=5)
         assert ranked, user
@@ -147,3 +147,12 @@ def test_purchase_only_events_form_baskets() -> None:
         eng.record(Event.view(f"u{u}", "diapers", ts=day(1)))
     eng.fit()
     assert all(c.product_id != "diapers" for c in eng.complements("u0", ["pasta"], k=20))
+
+
+def test_an_inferred_avoidance_is_left_out(pop: GraphitiPersonalizationEngine) -> None:
+    inferred = {a.attribute for a in pop.dietary_profile("u1").avoided if a.source == "inferred"}
+    sauce_attributes = set(pop.catalog.attributes("sauce"))
+    assert inferred & sauce_attributes  # u1 never buys from the sauce's aisle
+    assert "sauce" not in [c.product_id for c in pop.complements("u1", ["pasta"], k=20)]
+    assert not {a.attribute for a in pop.dietary_profile("u0").avoided} & sauce_attributes
+    assert pop.complements("u0", ["pasta"], k=20)[0].product_id == "sauce"

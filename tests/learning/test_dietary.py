@@ -200,3 +200,37 @@ def test_evidence_grows_with_history() -> None:
 def test_recording_meat_later_clears_the_inference(fresh: GraphitiPersonalizationEngine) -> None:
     fresh.record(Event.purchase("veg2", "salmon", basket_id="veg2-late", ts=day(110)))
     assert not fresh.dietary_profile("veg2").avoids(MEAT_DEPT)
+
+
+def _proposals(eng: GraphitiPersonalizationEngine, user: str) -> dict[str, list[str]]:
+    """What the methods that propose products unasked propose to ``user`` (complements are
+    checked in test_complements: this population's baskets are random, without any)."""
+    return {
+        "usual_order": [i.product_id for i in eng.usual_order(user, k=20).items],
+        "next_basket": [p.product_id for p in eng.next_basket(user, k=20, at=day(130))],
+        "reorder_due": [i.product_id for i in eng.reorder_due(user, at=day(130)).items],
+    }
+
+
+def test_every_proposal_leaves_out_a_declared_avoidance(
+    fresh: GraphitiPersonalizationEngine,
+) -> None:
+    before = _proposals(fresh, "u0")
+    assert "chicken" in before["usual_order"] and set(MEAT) & set(before["next_basket"])
+    fresh.declare_avoidance("u0", MEAT_DEPT)
+    after = _proposals(fresh, "u0")
+    for method, products in after.items():
+        assert not set(products) & set(MEAT), method
+        assert products, method  # the rest is still proposed
+    reasons = fresh.usual_order("u0", k=20).reasons + fresh.reorder_due("u0", at=day(130)).reasons
+    assert any("you told us you avoid" in r and "left out" in r for r in reasons)
+
+
+def test_every_proposal_leaves_out_an_inferred_avoidance(
+    pop: GraphitiPersonalizationEngine,
+) -> None:
+    assert any(a.attribute == MEAT_DEPT for a in pop.dietary_profile("veg0").avoided)
+    ordinary = _proposals(pop, "u3")
+    assert set(MEAT) & set(ordinary["next_basket"])  # meat is proposed to a meat buyer
+    for method, products in _proposals(pop, "veg0").items():
+        assert not set(products) & set(MEAT), method

@@ -52,7 +52,7 @@ def baskets_to_events(known: Mapping[str, Sequence[Basket]]) -> list[Event]:
         for n, basket in enumerate(baskets):
             for pid in basket.items:
                 events.append(
-                    Event.model_construct(
+                    Event.trusted(
                         type=EventType.PURCHASE,
                         user_id=user,
                         ts=basket.at,

@@ -176,7 +176,7 @@ def fit_cooccurrence_columns(
     product: NDArray[np.int64],
     product_ids: Sequence[str],
     max_basket: int = 100,
-    chunk_pairs: int = 4_000_000,
+    chunk_pairs: int = 1_000_000,
 ) -> CoOccurrence:
     """:func:`fit_cooccurrence` over purchase columns (one entry per purchased line).
 
@@ -190,26 +190,38 @@ def fit_cooccurrence_columns(
     if len(product) == 0:
         return fit_cooccurrence([])
     p = max(n_products, 1)
+    n_units = len(np.unique(unit))
+    # Each step frees what the next no longer needs: at 15M lines every int64 column held
+    # is 120 MB, and this transient, not the model, sets the fit's peak memory.
+    unit_of_basket = np.zeros(int(basket.max()) + 1, dtype=np.int32)
+    unit_of_basket[basket] = unit
     # distinct products per basket, in order of first appearance, first max_basket only
     keys, first = np.unique(basket * p + product, return_index=True)
-    order = np.lexsort((first, keys // p))
-    b_of, p_of = (keys // p)[order], (keys % p)[order]
+    b_of = keys // p
+    order = np.lexsort((first, b_of))
+    del first
+    b_of = b_of[order]
+    p_of = (keys[order] % p).astype(np.int32)
+    del keys, order
     starts = np.flatnonzero(np.r_[True, b_of[1:] != b_of[:-1]])
     sizes = np.diff(np.r_[starts, len(b_of)])
-    rank = np.arange(len(b_of)) - np.repeat(starts, sizes)
-    keep = rank < max_basket
-    unit_of_basket = np.zeros(int(basket.max()) + 1, dtype=np.int64)
-    unit_of_basket[basket] = unit
+    keep = (np.arange(len(b_of)) - np.repeat(starts, sizes)) < max_basket
+    del starts, sizes
     b_of, p_of = b_of[keep], p_of[keep]
+    del keep
     u_of = unit_of_basket[b_of]
+    del unit_of_basket
     # with_counts: shoppers holding each product
-    held = np.unique(u_of * p + p_of)
+    held = np.unique(u_of.astype(np.int64) * p + p_of)
     with_counts = np.bincount(held % p, minlength=n_products).astype(np.float64)
+    del held
     # pairs, a slice of whole shoppers at a time (the dedupe is per shopper)
     grouping = np.lexsort((b_of, u_of))
     u_sorted, b_sorted, p_sorted = u_of[grouping], b_of[grouping], p_of[grouping]
+    del grouping, u_of, b_of, p_of
     bstart = np.flatnonzero(np.r_[True, b_sorted[1:] != b_sorted[:-1]])
-    bsize = np.diff(np.r_[bstart, len(b_sorted)])
+    del b_sorted
+    bsize = np.diff(np.r_[bstart, len(p_sorted)])
     ustart = np.flatnonzero(np.r_[True, u_sorted[bstart][1:] != u_sorted[bstart][:-1]])
     unit_pairs = np.add.reduceat(bsize * (bsize - 1), ustart).tolist()
     bounds, acc = [0], 0
@@ -219,7 +231,19 @@ def fit_cooccurrence_columns(
             acc = 0
         acc += count
     bounds.append(len(ustart))
+    uniq: NDArray[np.int64] = np.zeros(0, dtype=np.int64)
+    cnt: NDArray[np.float64] = np.zeros(0, dtype=np.float64)
     partial: list[tuple[NDArray[np.int64], NDArray[np.int64]]] = []
+    waiting = 0
+
+    def merged() -> tuple[NDArray[np.int64], NDArray[np.float64]]:
+        # fold the slices' counts into the running totals: memory stays bounded by the
+        # distinct pairs of the population, not by the number of shoppers
+        allp = np.concatenate([uniq, *(k for k, _ in partial)])
+        allc = np.concatenate([cnt, *(c.astype(np.float64) for _, c in partial)])
+        keys, inverse = np.unique(allp, return_inverse=True)
+        return keys, np.bincount(inverse, weights=allc).astype(np.float64)
+
     for first_unit, end_unit in pairwise(bounds):
         lo = int(ustart[first_unit])
         hi = int(ustart[end_unit]) if end_unit < len(ustart) else len(bstart)
@@ -232,22 +256,22 @@ def fit_cooccurrence_columns(
         right = np.repeat(item_start, counts) + offset
         mask = left != right
         left, right = left[mask], right[mask]
-        key = (u_sorted[left] * p + p_sorted[left]) * p + p_sorted[right]
+        key = (u_sorted[left].astype(np.int64) * p + p_sorted[left]) * p + p_sorted[right]
         pairs = np.unique(key) % (p * p)
+        del item_start, item, counts, left, right, offset, mask, key
         partial.append(np.unique(pairs, return_counts=True))
-    uniq: NDArray[np.int64] = np.zeros(0, dtype=np.int64)
-    cnt: NDArray[np.float64] = np.zeros(0, dtype=np.float64)
+        waiting += len(partial[-1][0])
+        if waiting > max(chunk_pairs, len(uniq)):
+            uniq, cnt = merged()
+            partial, waiting = [], 0
     if partial:
-        allp = np.concatenate([k for k, _ in partial])
-        allc = np.concatenate([c for _, c in partial])
-        uniq, inverse = np.unique(allp, return_inverse=True)
-        cnt = np.bincount(inverse, weights=allc).astype(np.float64)
+        uniq, cnt = merged()
     left_item = uniq // p
     return CoOccurrence(
         ids=list(product_ids),
         index={pid: i for i, pid in enumerate(product_ids)},
         with_counts=with_counts,
-        n_units=len(np.unique(u_of)),
+        n_units=n_units,
         neighbour=(uniq % p).astype(np.int32),
         together=cnt.astype(np.float32),
         starts=np.searchsorted(left_item, np.arange(n_products + 1)).astype(np.int64),

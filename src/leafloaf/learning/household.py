@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 import random
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -139,25 +139,36 @@ class HouseholdModel:
 
 
 def fit_household_model(
-    users: Sequence[UserStats], catalog: Catalog, seed: int = 0, draws: int = 16
+    users: Sequence[UserStats] | Mapping[str, UserStats],
+    catalog: Catalog,
+    seed: int = 0,
+    draws: int = 16,
 ) -> HouseholdModel | None:
     """Fit on real shoppers vs. synthetic two-shopper merges; None if under 10 shoppers.
 
     ``draws`` merges per real shopper (capped at 20,000 in all), weighted so both classes
     weigh the same: more draws make the detector depend less on which pairs the seeded
-    generator happened to pick.
+    generator happened to pick. ``users`` may be a mapping that builds each shopper's
+    statistics when asked (a population fit never holds them all at once).
     """
-    users = sorted(users, key=lambda s: s.user_id)  # the same answers whatever the arrival order
-    featured = [(s.user_id, household_features(s, catalog)) for s in paced(users)]
-    real = [f for _, f in featured if f is not None]
-    real_users = tuple(u for u, f in featured if f is not None)
-    eligible = [s for s in users if s.orders >= 2]
+    by_id = users if isinstance(users, Mapping) else {s.user_id: s for s in users}
+    ids = sorted(by_id)  # the same answers whatever the arrival order
+    real, real_ids, eligible = [], [], []
+    for user_id in paced(ids):
+        stats = by_id[user_id]
+        features = household_features(stats, catalog)
+        if features is not None:
+            real.append(features)
+            real_ids.append(user_id)
+        if stats.orders >= 2:
+            eligible.append(user_id)
+    real_users = tuple(real_ids)
     if len(real) < 10:
         return None
     rng = random.Random(seed)
     merged = []
     for n in paced(range(min(len(real) * draws, max(20_000, len(real))))):
-        a, b = rng.sample(eligible, 2)
+        a, b = (by_id[u] for u in rng.sample(eligible, 2))
         # half the synthetic households order separately, half together
         features = household_features(merge_stats(a, b, joint=n % 2 == 1), catalog)
         if features is not None:

@@ -207,7 +207,7 @@ def _repeat_after(
 
 
 def fit_population(
-    users: dict[str, UserStats],
+    users: Mapping[str, UserStats],
     records: Iterable[EventRecord] | PurchaseColumns,
     catalog: Catalog,
     event_count: int,
@@ -280,7 +280,7 @@ def fit_population(
     model.repeat_after = _repeat_after(times_bought)
     model.product_quantities = {pid: dict(h) for pid, h in quantities.items()}
     _fit_prices(model, catalog, price_acc, users)
-    model.household = fit_household_model(list(users.values()), catalog)
+    model.household = fit_household_model(users, catalog)
     if share_vectors is not None:
         neighbourhood = fit_neighbourhood(share_vectors)
         model.neighbourhood = neighbourhood if neighbourhood.users else None
@@ -291,7 +291,7 @@ def _fit_prices(
     model: PopulationModel,
     catalog: Catalog,
     observed: dict[str, list[float]],
-    users: dict[str, UserStats],
+    users: Mapping[str, UserStats],
 ) -> None:
     """Mean log price per product (observed, else catalog) and its spread per category."""
     for product in catalog:

@@ -24,14 +24,15 @@ from __future__ import annotations
 
 import math
 import sys
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import cast
 
 import numpy as np
 from numpy.typing import NDArray
 
 from leafloaf.models import Event, EventType
-from leafloaf.stores.base import Op, RowDelta, merge_row, merger_for
+from leafloaf.stores.base import EventRecord, Op, RowDelta, event_to_record, merge_row, merger_for
 
 __all__ = [
     "BASKET_OPS",
@@ -39,6 +40,7 @@ __all__ = [
     "ITEM_OPS",
     "DeltaBatch",
     "Item",
+    "LazyUserStats",
     "UserStats",
     "gamma_cdf",
     "lgamma_array",
@@ -125,8 +127,17 @@ class DeltaBatch:
             values[_ACTION_COLUMN[kind]] = 1.0
             self._put(user, _intern(f"i:{event.product_id}"), ITEM_OPS, values)
 
-    def add_many(self, events: Iterable[Event]) -> None:
-        """Fold many events; purchases take an unrolled path (the ingest hot loop)."""
+    def add_many(self, events: Sequence[Event]) -> None:
+        """Fold many events (see :meth:`add_records`, the ingest hot loop)."""
+        self.add_records([event_to_record(e) for e in events], events)
+
+    def add_records(self, records: Sequence[EventRecord], events: Sequence[Event]) -> None:
+        """Fold many events given with their stored form (``event_to_record``).
+
+        Purchases take an unrolled path over the record tuples: reading an event's fields
+        costs a cache miss each (its attributes live in their own dictionary), so the
+        ingest path reads them once, into the record, and works on that.
+        """
         updates = self.updates
         rate = self.decay_rate
         merge_item, merge_basket, merge_count = (
@@ -134,40 +145,43 @@ class DeltaBatch:
             merger_for(BASKET_OPS),
             merger_for(COUNT_OPS),
         )
-        purchase = EventType.PURCHASE
-        log = math.log
-        for event in events:
-            if event.type is not purchase or event.member_id is not None:
-                self.add(event)
+        purchase = EventType.PURCHASE.value
+        log, floor = math.log, math.floor
+        for n, r in enumerate(records):
+            # r: kind, user, ts, product, quantity, price, query, basket, member, household,
+            # event id, utc offset (see event_to_record)
+            if r[0] != purchase or r[8] is not None:
+                self.add(events[n])
                 continue
-            user = event.user_id
+            user = r[1]
             rows = updates.get(user)
             if rows is None:
                 rows = updates[user] = {}
-            ts = event.ts
-            day = ts.timestamp() / 86_400.0
-            qty = event.quantity
-            price = event.unit_price
-            pid = event.product_id
+            seconds = r[2]
+            day = seconds / 86_400.0
+            qty = r[4]
+            price = r[5]
             if price is None:
                 item = [1.0, qty, rate * day, day, day, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0]
                 spend = 0.0
             else:
                 item = [1.0, qty, rate * day, day, day, log(price + 1e-9), 1.0, 0.0, 0.0, 0.0, 0.0]
                 spend = qty * price
-            key = _intern(f"i:{pid}")  # one key string per product across all shoppers
+            pid = cast(str, r[3])  # a purchase always names its product
+            key = _intern("i:" + pid)  # one key string per product across all shoppers
             current = rows.get(key)
             if current is None:
                 rows[key] = (ITEM_OPS, item)
             else:
                 merge_item(current[1], item)  # type: ignore[arg-type]
-            key = f"b:{event.basket_id or f'day{math.floor(day)}'}"
+            basket = r[7]
+            key = "b:" + basket if basket else f"b:day{floor(day)}"
             current = rows.get(key)
             if current is None:
                 rows[key] = (BASKET_OPS, [1.0, day, day, spend])
             else:
                 merge_basket(current[1], [1.0, day, day, spend])  # type: ignore[arg-type]
-            key = _HOUR_KEYS[ts.hour]
+            key = _HOUR_KEYS[int((seconds + r[11]) // 3600.0 % 24)]  # local hour, as ts.hour
             current = rows.get(key)
             if current is None:
                 rows[key] = (COUNT_OPS, [1.0])
@@ -395,3 +409,33 @@ def gamma_cdf(x: float, shape: float, scale: float) -> float:
             break
     upper = math.exp(-z + shape * math.log(z) - math.lgamma(shape)) * h
     return max(0.0, 1.0 - upper)
+
+
+class LazyUserStats(Mapping[str, UserStats]):
+    """Every shopper's :class:`UserStats`, each parsed from its rows only when asked for.
+
+    A population fit walks all shoppers several times; holding every parsed shopper at once
+    would cost more than the store itself at 100k shoppers, and parsing one is cheap.
+
+    >>> users = LazyUserStats(["ann"], lambda user: {"h:9": [2.0]})
+    >>> len(users), users["ann"].hours
+    (1, {9: 2.0})
+    """
+
+    def __init__(
+        self, user_ids: Iterable[str], rows: Callable[[str], Mapping[str, Sequence[float]]]
+    ) -> None:
+        self._ids = list(dict.fromkeys(user_ids))
+        self._known = set(self._ids)
+        self._rows = rows
+
+    def __getitem__(self, user_id: str) -> UserStats:
+        if user_id not in self._known:
+            raise KeyError(user_id)
+        return UserStats.from_rows(user_id, self._rows(user_id))
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._ids)
+
+    def __len__(self) -> int:
+        return len(self._ids)

@@ -9,6 +9,7 @@ strongest simple baseline in the next-basket literature).
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 from leafloaf.catalog import Catalog
 from leafloaf.config import EngineConfig
@@ -54,14 +55,20 @@ def usual_order(
     config: EngineConfig,
     now_day: float,
     k: int,
+    skip: Callable[[str], bool] | None = None,
 ) -> UsualOrder:
-    """The top ``k`` products of a shopper's usual order, each with a suggested quantity."""
+    """The top ``k`` products of a shopper's usual order, each with a suggested quantity.
+
+    Products for which ``skip`` is true (say, ones the shopper avoids) are left out.
+    """
     orders = stats.orders
     if orders == 0:
         return UsualOrder(
             user_id=stats.user_id, items=[], orders_seen=0, reasons=["no purchases recorded yet"]
         )
     scores = usual_scores(stats, population, config, now_day)
+    if skip is not None:
+        scores = {pid: score for pid, score in scores.items() if not skip(pid)}
     top = sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))[:k]
     items = []
     for pid, score in top:

@@ -20,7 +20,7 @@ from leafloaf.errors import StoreUnavailableError, UnknownProductError, Validati
 from leafloaf.learning.stats import DeltaBatch
 from leafloaf.models import Event, RecordReport, Rejection
 from leafloaf.runtime.outbox import DeadLetter, Outbox
-from leafloaf.stores.base import StateStore
+from leafloaf.stores.base import StateStore, event_to_record
 
 __all__ = ["Ingestor", "check_storable", "coerce_event"]
 
@@ -80,7 +80,8 @@ def coerce_event(raw: Any, catalog: Catalog) -> Event:
     """An :class:`Event` from an event or a mapping, checked against the catalog."""
     if isinstance(raw, Event):
         event = raw
-        check_storable(event)
+        if not event.validated:  # built by model_construct or model_copy(update=...)
+            check_storable(event)
     elif isinstance(raw, Mapping):
         for key in raw:
             if not isinstance(key, str):
@@ -123,11 +124,13 @@ class Ingestor:
     def commit(self, events: Sequence[Event]) -> list[Event]:
         """Append and learn ``events`` in one store transaction; returns the new ones."""
         store = self.store
+        records = [event_to_record(e) for e in events]  # each event's fields read once
         with store.transaction():
-            fresh = store.append_events(events)
-            new = [e for e, is_new in zip(events, fresh, strict=True) if is_new]
+            fresh = store.append_records(events, records)
+            keep = [i for i, is_new in enumerate(fresh) if is_new]
+            new = [events[i] for i in keep]
             batch = DeltaBatch(self.decay_rate)
-            batch.add_many(new)
+            batch.add_records([records[i] for i in keep], new)
             if batch.updates:
                 store.apply(batch.updates)
         return new
@@ -196,7 +199,7 @@ class Ingestor:
             self._defer(rest, report)
             return
         refused_ids = {id(e) for e, _ in refused}
-        position = {id(e): i for e, i in zip(events, indices, strict=True)}
+        position = {id(e): i for e, i in zip(events, indices, strict=True)} if refused else {}
         for event, error in refused:
             self._quarantine(event, error)
             report.rejected.append(

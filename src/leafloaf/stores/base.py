@@ -173,7 +173,7 @@ def event_from_record(record: Sequence[Any]) -> Event:
     """Rebuild an :class:`Event` from its stored form, in the time zone it was recorded in."""
     kind, user, ts, product, qty, price, query, basket, member, household, event_id = record[:11]
     offset = float(record[11]) if len(record) > 11 and record[11] else 0.0
-    return Event.model_construct(
+    return Event.trusted(  # it was checked when it was accepted
         type=EventType(kind),
         user_id=user,
         ts=datetime.fromtimestamp(ts, _zone(offset)),
@@ -287,6 +287,14 @@ class StateStore(ABC):
     @abstractmethod
     def append_events(self, events: Sequence[Event]) -> list[bool]:
         """Log events; for each, True if its ``event_id`` was new (duplicates are not kept)."""
+
+    def append_records(self, events: Sequence[Event], records: Sequence[EventRecord]) -> list[bool]:
+        """:meth:`append_events`, given each event's stored form too (``event_to_record``).
+
+        The ingest path packs every event once and hands both over; stores that keep the
+        packed form override this to skip packing it again.
+        """
+        return self.append_events(events)
 
     @abstractmethod
     def events(self, user_id: str | None = None) -> Iterator[Event]:

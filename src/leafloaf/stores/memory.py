@@ -130,11 +130,14 @@ class InMemoryStore(StateStore):
 
     # --- event log -----------------------------------------------------------------------------
     def append_events(self, events: Sequence[Event]) -> list[bool]:
+        return self.append_records(events, [event_to_record(e) for e in events])
+
+    def append_records(self, events: Sequence[Event], records: Sequence[EventRecord]) -> list[bool]:
         with self.transaction():
             tx = self._tx
             assert tx is not None
             pending = tx.log
-            known = self._log.known([e.event_id for e in events])
+            known = self._log.known([r[10] for r in records])
             if known and (tx.forgotten or tx.removed_events):  # erased in this transaction
                 known = {
                     e
@@ -142,11 +145,11 @@ class InMemoryStore(StateStore):
                     if e not in tx.removed_events and self._log.owner(e) not in tx.forgotten
                 }
             fresh = []
-            for event in events:
-                event_id = event.event_id
+            for record in records:
+                event_id = record[10]
                 new = event_id not in pending and event_id not in known
                 if new:
-                    pending[event_id] = event_to_record(event)
+                    pending[event_id] = record
                 fresh.append(new)
             return fresh
 

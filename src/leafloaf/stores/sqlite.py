@@ -282,7 +282,9 @@ class SQLiteStore(StateStore):
 
     # --- event log -----------------------------------------------------------------------------
     def append_events(self, events: Sequence[Event]) -> list[bool]:
-        records = [event_to_record(e) for e in events]
+        return self.append_records(events, [event_to_record(e) for e in events])
+
+    def append_records(self, events: Sequence[Event], records: Sequence[EventRecord]) -> list[bool]:
         with self.transaction():
             known: set[str] = set()
             ids = [r[10] for r in records]
