@@ -311,6 +311,14 @@ _ROWS = [
 ]
 
 
+def _busy(machine: dict[str, Any]) -> str:
+    """A warning when other processes held more CPUs than the machine has."""
+    load = max(machine["load_average_at_start"], machine["load_average_at_end"])
+    if load <= (machine["cpus"] or 1):
+        return ""
+    return " (above the CPU count: other processes took CPU time, so every figure is low)"
+
+
 def write_stores_report(results: dict[str, Any], out: Path, command: str) -> tuple[Path, Path]:
     """Write ``stores.json`` and ``stores.md`` (one column per store)."""
     out.mkdir(parents=True, exist_ok=True)
@@ -326,8 +334,7 @@ def write_stores_report(results: dict[str, Any], out: Path, command: str) -> tup
         f"{results['users']:,} shoppers, batches of {batch:,}); Python {machine['python']}, "
         f"{machine['cpus']} CPUs, {machine['platform']}; measured {results['measured_at']}; "
         f"1-minute load average {machine['load_average_at_start']} at the start and "
-        f"{machine['load_average_at_end']} at the end (above the CPU count, other processes "
-        "took CPU time and every figure is lower than on an idle machine).",
+        f"{machine['load_average_at_end']} at the end{_busy(machine)}.",
         "",
         "| operation | unit | " + " | ".join(s["store"] for s in stores) + " |",
         "|---|---|" + "---:|" * len(stores),
