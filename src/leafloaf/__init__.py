@@ -5,8 +5,10 @@
 
 from importlib.metadata import PackageNotFoundError
 from importlib.metadata import version as _installed_version
+from typing import TYPE_CHECKING, Any
 
 from leafloaf.analytics import AnalyticsSink, NullSink
+from leafloaf.cache import Cache, InMemoryCache
 from leafloaf.catalog import Catalog
 from leafloaf.config import EngineConfig
 from leafloaf.engine import GraphitiPersonalizationEngine
@@ -44,6 +46,7 @@ from leafloaf.models import (
     UsualOrder,
 )
 from leafloaf.runtime.aio import AsyncEngine
+from leafloaf.runtime.breaker import CircuitBreaker
 from leafloaf.runtime.outbox import Outbox
 from leafloaf.search import (
     PersonalizedHit,
@@ -54,6 +57,29 @@ from leafloaf.search import (
     personalized_search,
 )
 from leafloaf.stores import InMemoryStore, SQLiteStore, StateStore, open_store
+from leafloaf.stores.cached import CachedStore
+
+if TYPE_CHECKING:
+    from leafloaf.cache.redis import RedisCache
+    from leafloaf.settings import LeafLoafSettings
+    from leafloaf.stores.redis import RedisStore
+
+_LAZY = {
+    "LeafLoafSettings": "leafloaf.settings",
+    "RedisCache": "leafloaf.cache.redis",
+    "RedisStore": "leafloaf.stores.redis",
+}
+
+
+def __getattr__(name: str) -> Any:
+    """Names whose modules need more than the core (pydantic-settings, redis) load on use."""
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'leafloaf' has no attribute {name!r}")
+    import importlib
+
+    return getattr(importlib.import_module(module), name)
+
 
 try:  # one place for the version: pyproject.toml, read back from the installed metadata
     __version__ = _installed_version("leafloaf")
@@ -66,7 +92,10 @@ __all__ = [
     "AttributeAffinity",
     "BackendHealth",
     "BudgetProfile",
+    "Cache",
+    "CachedStore",
     "Catalog",
+    "CircuitBreaker",
     "Complement",
     "ConfigError",
     "DietaryAvoidance",
@@ -77,9 +106,11 @@ __all__ = [
     "Explanation",
     "GraphitiPersonalizationEngine",
     "HouseholdProfile",
+    "InMemoryCache",
     "InMemoryMemory",
     "InMemoryStore",
     "LeafLoafError",
+    "LeafLoafSettings",
     "MemoryBackend",
     "MemoryFact",
     "MissingExtraError",
@@ -90,6 +121,8 @@ __all__ = [
     "QuantitySuggestion",
     "Ranking",
     "RecordReport",
+    "RedisCache",
+    "RedisStore",
     "Rejection",
     "ReorderItem",
     "ReorderPrediction",

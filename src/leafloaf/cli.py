@@ -44,6 +44,7 @@ _BENCH_EXAMPLES = """\
 examples (from the root of a clone):
   leafloaf bench --data examples/data/instacart_sample --users 50 --quick
   leafloaf bench search --data examples/data/instacart_sample --quick
+  leafloaf bench stores --data examples/data/instacart_sample --users 30 --quick
 """
 
 
@@ -153,10 +154,11 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument(
         "what",
         nargs="?",
-        choices=["core", "search", "runtime"],
+        choices=["core", "search", "runtime", "stores"],
         default="core",
         help="core (default): ingest, re-rank, memory; search: LocalSearch; runtime: re-rank "
-        "under writers and refits, asyncio hold, memory growth (--scales)",
+        "under writers and refits, asyncio hold, memory growth (--scales); stores: events/s "
+        "and latency per operation of memory, sqlite, redis (and spanner when configured)",
     )
     bench.add_argument("--data", metavar="PATH", help="data folder (same default as demo)")
     bench.add_argument("--format", choices=["instacart", "completejourney"], default=None,
@@ -167,6 +169,9 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--quick", action="store_true", help="fewer repetitions (smoke test)")
     bench.add_argument("--scales", default="1000,10000", metavar="N,N",
                        help="runtime: shopper counts for the memory growth curve")  # fmt: skip
+    bench.add_argument("--redis-url", metavar="URL",
+                       help="stores: a Redis server to measure (default: start a local "
+                       "redis-server)")  # fmt: skip
     return parser
 
 
@@ -247,6 +252,14 @@ def _bench(args: argparse.Namespace) -> None:
             raise ValidationError("scales", args.scales, "must be counts of at least 1")
         results = run_runtime_bench(dataset, str(path), scales, 300 if args.quick else 2_000)
         paths = (out / "runtime.json", write_runtime_report(results, out, "leafloaf bench runtime"))
+    elif args.what == "stores":
+        from leafloaf.bench.stores import run_stores_bench, write_stores_report
+
+        results = run_stores_bench(dataset, args.redis_url, batch=1_000 if args.quick else 5_000,
+                                   reads=50 if args.quick else 500,
+                                   outage_events=10_000 if args.quick else 100_000)  # fmt: skip
+        command = "leafloaf bench stores" + (f" --users {args.users}" if args.users else "")
+        paths = write_stores_report(results, out, command)
     else:
         from leafloaf.bench.core import run_core_bench, write_report
 

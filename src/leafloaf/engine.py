@@ -10,7 +10,7 @@ import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -24,6 +24,7 @@ from leafloaf.errors import (
     UnknownProductError,
     ValidationError,
 )
+from leafloaf.health import BackendHealth
 from leafloaf.learning.budget import budget_profile
 from leafloaf.learning.dietary import posterior_avoid
 from leafloaf.learning.household import household_features
@@ -71,6 +72,9 @@ from leafloaf.search.base import PersonalizedHit, SearchBackend, SearchFilters
 from leafloaf.search.personalized import personalized_search
 from leafloaf.stores import open_store
 from leafloaf.stores.base import StateStore
+
+if TYPE_CHECKING:
+    from leafloaf.settings import LeafLoafSettings
 
 __all__ = ["GraphitiPersonalizationEngine"]
 
@@ -176,6 +180,53 @@ class GraphitiPersonalizationEngine:
             self._log_size = 0
         self._search: SearchBackend | None = None
         self._aio: AsyncEngine | None = None
+
+    @classmethod
+    def from_settings(
+        cls,
+        catalog: Catalog,
+        settings: LeafLoafSettings | str | os.PathLike[str] | None = None,
+        **options: Any,
+    ) -> GraphitiPersonalizationEngine:
+        """An engine whose store, cache, analytics sink and outbox are chosen by settings.
+
+        ``settings`` is a :class:`~leafloaf.LeafLoafSettings`, the path of a TOML file, or None
+        (``LEAFLOAF_*`` environment variables and defaults). ``options`` go to the constructor
+        (``memory=``, ``clock=``). A backend whose extra is missing raises
+        :class:`~leafloaf.MissingExtraError` naming the ``pip install``.
+
+        >>> from leafloaf import Catalog, LeafLoafSettings, Product
+        >>> catalog = Catalog([Product(product_id="1", name="Bananas")])
+        >>> settings = LeafLoafSettings(store="sqlite", sqlite={"path": ":memory:"}, cache="memory")
+        >>> engine = GraphitiPersonalizationEngine.from_settings(catalog, settings)
+        >>> [(h.kind, h.backend, h.status) for h in engine.health()][:2]
+        [('store', 'sqlite', 'ok'), ('cache', 'memory', 'ok')]
+        """
+        from leafloaf.runtime.backends import open_analytics, open_cached_store
+        from leafloaf.settings import LeafLoafSettings
+
+        if settings is None:
+            settings = LeafLoafSettings()
+        elif not isinstance(settings, LeafLoafSettings):
+            if not isinstance(settings, str | os.PathLike):
+                raise ConfigError(
+                    "settings", settings, "must be LeafLoafSettings, a TOML file path or None"
+                )
+            settings = LeafLoafSettings.from_toml(settings)
+        store = open_cached_store(settings)
+        try:
+            analytics = open_analytics(settings)
+        except BaseException:
+            store.close()
+            raise
+        return cls(
+            catalog,
+            store=store,
+            analytics=analytics,
+            config=settings.engine,
+            outbox=settings.outbox,
+            **options,
+        )
 
     # --- recording ----------------------------------------------------------------------------
     def record(self, event: EventInput) -> RecordReport:
@@ -964,6 +1015,18 @@ class GraphitiPersonalizationEngine:
         if self._aio is None:
             self._aio = AsyncEngine(self)
         return self._aio
+
+    def health(self) -> list[BackendHealth]:
+        """Each configured backend's state as it observes it: store, cache, analytics, memory,
+        outbox (with its queue depth) and search, once one is built.
+
+        >>> [h.kind for h in engine.health()]  # doctest: +SKIP
+        ['store', 'analytics', 'memory', 'outbox']
+        """
+        from leafloaf.runtime.backends import backend_health
+
+        return backend_health(self.store, self.analytics, self.memory, self._ingest.outbox,
+                              self._search)  # fmt: skip
 
     def close(self) -> None:
         """Replay the outbox where possible, stop the refitter, close the backends.

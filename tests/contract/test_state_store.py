@@ -17,12 +17,16 @@ ADD_MIN_MAX_LOG = (Op.ADD, Op.MIN, Op.MAX, Op.LOGADD)
 T0 = datetime(2026, 3, 1, 9, 30, tzinfo=UTC)
 
 
-@pytest.fixture(params=["memory", "sqlite"])
+@pytest.fixture(params=["memory", "sqlite", "redis"])
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[StateStore]:
     if request.param == "memory":
         instance: StateStore = InMemoryStore()
-    else:
+    elif request.param == "sqlite":
         instance = SQLiteStore(tmp_path / "state.db")
+    else:  # a real redis-server, started once per session (tests/redis_server.py)
+        from leafloaf.stores.redis import RedisStore
+
+        instance = RedisStore(request.getfixturevalue("redis_url"))
     yield instance
     instance.close()
 

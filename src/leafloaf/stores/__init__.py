@@ -1,7 +1,6 @@
-"""State stores, picked by short name: ``"memory"`` (default) and ``"sqlite"``.
+"""State stores by short name: ``"memory"`` (default), ``"sqlite"``, ``"redis"``, ``"spanner"``.
 
-Server-backed stores (``"redis"``, ``"spanner"``) register here as their adapters land;
-each is imported only when asked for, and a missing client library raises
+Server-backed stores are imported only when asked for, and a missing client library raises
 :class:`~leafloaf.errors.MissingExtraError` naming the extra to install.
 """
 
@@ -11,18 +10,48 @@ import importlib
 import inspect
 from typing import Any
 
-from leafloaf.errors import ConfigError
+from leafloaf.errors import ConfigError, MissingExtraError
 from leafloaf.stores.base import Op, StateStore, merge_row
 from leafloaf.stores.memory import InMemoryStore
 from leafloaf.stores.sqlite import SQLiteStore
 
-__all__ = ["STORES", "InMemoryStore", "Op", "SQLiteStore", "StateStore", "merge_row", "open_store"]
+__all__ = [
+    "STORES",
+    "InMemoryStore",
+    "Op",
+    "SQLiteStore",
+    "StateStore",
+    "load_class",
+    "merge_row",
+    "open_store",
+]
 
 STORES: dict[str, str] = {
     "memory": "leafloaf.stores.memory:InMemoryStore",
     "sqlite": "leafloaf.stores.sqlite:SQLiteStore",
+    "redis": "leafloaf.stores.redis:RedisStore",
+    "spanner": "leafloaf.stores.spanner:SpannerStore",
 }
 """Short name → ``module:Class`` of every known store."""
+
+
+def load_class(target: str, field: str, name: str, extra: str) -> Any:
+    """The class at ``module:Class``; a module that is not there raises MissingExtraError.
+
+    >>> load_class("leafloaf.stores.memory:InMemoryStore", "store", "memory", "").__name__
+    'InMemoryStore'
+    """
+    module, _, cls_name = target.partition(":")
+    try:
+        return getattr(importlib.import_module(module), cls_name)
+    except ModuleNotFoundError as exc:
+        if exc.name is not None and exc.name.startswith("leafloaf"):
+            raise ConfigError(
+                field, name, f"this LeafLoaf build has no {name!r} backend ({target})"
+            ) from None
+        raise MissingExtraError(extra, exc.name or module) from None
+    except AttributeError:
+        raise ConfigError(field, name, f"{target} is not available in this build") from None
 
 
 def open_store(store: str | StateStore | None = None, **options: Any) -> StateStore:
@@ -45,8 +74,7 @@ def open_store(store: str | StateStore | None = None, **options: Any) -> StateSt
     target = STORES.get(store)
     if target is None:
         raise ConfigError("store", store, f"unknown store; choose one of {sorted(STORES)}")
-    module, _, cls_name = target.partition(":")
-    cls = getattr(importlib.import_module(module), cls_name)
+    cls = load_class(target, "store", store, extra="redis" if store == "redis" else "gcp")
     accepted = [
         name
         for name, param in inspect.signature(cls).parameters.items()

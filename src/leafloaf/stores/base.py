@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import sys
+import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
@@ -12,6 +13,7 @@ from enum import IntEnum
 from types import TracebackType
 from typing import Any, ClassVar, Self
 
+from leafloaf.health import BackendHealth
 from leafloaf.models import Event, EventType
 
 __all__ = [
@@ -336,6 +338,21 @@ class StateStore(ABC):
         says so here, and the engine then drops its cached per-user statistics.
         """
         return False
+
+    def health(self) -> BackendHealth:
+        """Probe the store (count the log) and say how it went; stores with a server override."""
+        start = time.perf_counter()
+        try:
+            count = self.event_count()
+        except Exception as exc:
+            return BackendHealth(
+                backend=self.name, kind="store", status="down", last_error=f"{exc}"
+            )
+        latency = round((time.perf_counter() - start) * 1000, 3)
+        return BackendHealth(
+            backend=self.name, kind="store", status="ok", latency_ms=latency,
+            detail=f"{count} events logged",
+        )  # fmt: skip
 
     def close(self) -> None:
         """Release connections and files."""
