@@ -130,3 +130,18 @@ def test_redis_store_and_cache_from_settings(redis_url: str) -> None:
         ("cache", "memory", "ok"),
     ]
     engine.close()
+
+
+def test_settings_without_the_extra_name_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The core install has no pydantic-settings: using settings says which extra to add."""
+    import importlib
+    import sys
+
+    from leafloaf.errors import MissingExtraError
+
+    monkeypatch.setitem(sys.modules, "pydantic_settings", None)
+    monkeypatch.delitem(sys.modules, "leafloaf.settings", raising=False)
+    with pytest.raises(MissingExtraError, match=r"leafloaf\[settings\]"):
+        importlib.import_module("leafloaf.settings")
+    monkeypatch.undo()
+    importlib.import_module("leafloaf.settings")

@@ -26,10 +26,14 @@ from typing import Any, Literal
 
 import pydantic
 from pydantic import BaseModel, ConfigDict, Field
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from leafloaf.config import EngineConfig
-from leafloaf.errors import ConfigError
+from leafloaf.errors import ConfigError, MissingExtraError
+
+try:
+    from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+except ImportError:  # pragma: no cover - exercised in a venv without the extra
+    raise MissingExtraError("settings", "pydantic-settings") from None
 
 __all__ = [
     "BigQuerySettings",
