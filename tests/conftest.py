@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from leafloaf.stores.base import StateStore
+from tests.gcp.emulators import (
+    SPANNER_DATABASE,
+    SPANNER_INSTANCE,
+    BigQueryEmulator,
+    SpannerEmulator,
+    wipe_spanner,
+)
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -19,3 +29,39 @@ def clone_cwd(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     (tmp_path / "examples").symlink_to(REPO / "examples", target_is_directory=True)
     monkeypatch.chdir(tmp_path)
     return tmp_path
+
+
+# --- real Google Cloud emulators (tests/gcp/emulators.py): started once per session ----------
+@pytest.fixture(scope="session")
+def spanner_emulator() -> Iterator[SpannerEmulator]:
+    """A Cloud Spanner emulator with one empty database (fails if the emulator is missing)."""
+    emulator = SpannerEmulator()
+    emulator.start()
+    emulator.create_database(SPANNER_INSTANCE, SPANNER_DATABASE)
+    yield emulator
+    emulator.kill()
+
+
+@pytest.fixture
+def spanner_store(spanner_emulator: SpannerEmulator) -> Iterator[StateStore]:
+    """A SpannerStore on the session's emulator database, emptied before the test."""
+    from leafloaf.stores.spanner import SpannerStore
+
+    store = SpannerStore(
+        project="test-project",
+        instance=SPANNER_INSTANCE,
+        database=SPANNER_DATABASE,
+        emulator_host=spanner_emulator.host,
+    )
+    wipe_spanner(store)
+    yield store
+    store.close()
+
+
+@pytest.fixture(scope="session")
+def bigquery_emulator() -> Iterator[BigQueryEmulator]:
+    """A BigQuery emulator from its own cached venv (fails if it cannot be installed)."""
+    emulator = BigQueryEmulator()
+    emulator.start()
+    yield emulator
+    emulator.kill()

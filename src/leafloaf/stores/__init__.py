@@ -1,7 +1,7 @@
-"""State stores, picked by short name: ``"memory"`` (default) and ``"sqlite"``.
+"""State stores, picked by short name: ``"memory"`` (default), ``"sqlite"``, ``"spanner"``.
 
-Server-backed stores (``"redis"``, ``"spanner"``) register here as their adapters land;
-each is imported only when asked for, and a missing client library raises
+Server-backed stores (``"spanner"``, and ``"redis"`` when its adapter lands) are imported
+only when asked for, and a missing client library raises
 :class:`~leafloaf.errors.MissingExtraError` naming the extra to install.
 """
 
@@ -21,6 +21,7 @@ __all__ = ["STORES", "InMemoryStore", "Op", "SQLiteStore", "StateStore", "merge_
 STORES: dict[str, str] = {
     "memory": "leafloaf.stores.memory:InMemoryStore",
     "sqlite": "leafloaf.stores.sqlite:SQLiteStore",
+    "spanner": "leafloaf.stores.spanner:SpannerStore",
 }
 """Short name → ``module:Class`` of every known store."""
 
