@@ -7,8 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from leafloaf.analytics.base import AnalyticsSink
 from leafloaf.stores.base import StateStore
 from tests.gcp.emulators import (
+    BQ_PROJECT,
     SPANNER_DATABASE,
     SPANNER_INSTANCE,
     BigQueryEmulator,
@@ -65,3 +67,21 @@ def bigquery_emulator() -> Iterator[BigQueryEmulator]:
     emulator.start()
     yield emulator
     emulator.kill()
+
+
+@pytest.fixture
+def bigquery_sink(
+    bigquery_emulator: BigQueryEmulator, tmp_path: Path, request: pytest.FixtureRequest
+) -> Iterator[AnalyticsSink]:
+    """A BigQuerySink on the session's emulator, in a dataset of its own (short deadline)."""
+    from leafloaf.analytics.bigquery import BigQuerySink
+
+    sink = BigQuerySink(
+        project=BQ_PROJECT,
+        dataset=f"t{abs(hash(request.node.nodeid)) % 10**9}",
+        endpoint=bigquery_emulator.endpoint,
+        deadline_s=5.0,
+        dead_letter_path=str(tmp_path / "dead-letter.jsonl"),
+    )
+    yield sink
+    sink.close()

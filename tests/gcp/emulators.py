@@ -119,10 +119,17 @@ class SpannerEmulator:
             configuration_name="projects/test-project/instanceConfigs/emulator-config",
             node_count=1,
         )
-        try:
-            handle.create().result(timeout=60)
-        except exceptions.AlreadyExists:
-            pass
+        deadline = time.monotonic() + 30.0
+        while True:  # a restarted emulator may take a moment to serve on its port
+            try:
+                handle.create().result(timeout=60)
+                break
+            except exceptions.AlreadyExists:
+                break
+            except exceptions.ServiceUnavailable:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.1)
         handle.database(database).create().result(timeout=60)
         client.close()
 

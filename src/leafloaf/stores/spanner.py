@@ -203,6 +203,11 @@ class SpannerStore(StateStore):
             gexc.Aborted,
             gexc.InternalServerError,
             gexc.Unknown,
+            gexc.Cancelled,
+            gexc.ResourceExhausted,
+            gexc.NotFound,  # the database or instance went away: not the events' fault
+            gexc.PermissionDenied,
+            gexc.Unauthenticated,
         ) as exc:
             self._last_error = f"{type(exc).__name__}: {exc}"[:300]
             raise StoreUnavailableError(
@@ -307,14 +312,13 @@ class SpannerStore(StateStore):
 
     def _commit_in(self, txn: Any, draft: _Draft) -> int:
         p = self._params
-        (commits, next_seq) = next(
-            iter(
-                txn.read(
-                    "Meta", ("commits", "next_seq"), self._keyset(keys=[[_META_KEY]]),
-                    retry=self._retry, timeout=self.timeout_s,
-                )
-            )  # fmt: skip
-        )
+        meta = list(  # a query first: it begins the transaction inline
+            txn.execute_sql(
+                "SELECT commits, next_seq FROM Meta WHERE k = @k", params={"k": _META_KEY},
+                param_types={"k": p.STRING}, retry=self._retry, timeout=self.timeout_s,
+            )
+        )  # fmt: skip
+        commits, next_seq = (int(meta[0][0]), int(meta[0][1])) if meta else (0, 0)
         forgotten = sorted(draft.forgotten())
         reset = sorted(u for u, d in draft.users.items() if d.reset and not d.forgotten)
         statements: list[tuple[str, dict[str, Any], dict[str, Any]]] = []
@@ -392,7 +396,7 @@ class SpannerStore(StateStore):
                  "unit_price", "query", "basket_id", "member_id", "household_id", "utc_offset"),
                 event_values,
             )  # fmt: skip
-        txn.update(
+        txn.insert_or_update(
             "Meta",
             ("k", "commits", "next_seq"),
             [(_META_KEY, int(commits) + 1, int(next_seq) + len(event_values))],
