@@ -171,6 +171,8 @@ class BigQuerySink(AnalyticsSink):
             except Exception as exc:  # unreachable, 503, timeouts: wait and retry
                 error = f"{type(exc).__name__}: {exc}"
                 retry = True
+                if isinstance(exc, gexc.NotFound):  # dataset or table dropped: create again
+                    self._table_ready = False
             else:
                 self._accepted(batch, errors, deadline)
                 return
