@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import os
+import tempfile
 import threading
 import time
 from collections.abc import Sequence
@@ -26,12 +29,32 @@ def _duckdb() -> Any:
     return duckdb
 
 
-def _insert_sql(table: str, fields: Sequence[tuple[str, str, str]]) -> str:
-    """One INSERT that unnests a list parameter per column (a whole batch per statement)."""
-    columns = ", ".join(
-        f"CAST(UNNEST(${i}) AS {_TYPES[kind]})" for i, (_, kind, _mode) in enumerate(fields, 1)
-    )
-    return f"INSERT INTO {table} SELECT {columns}"
+def _insert(db: Any, table: str, fields: Sequence[tuple[str, str]], rows: list[Any]) -> None:
+    """Insert rows (dicts, or sequences in ``fields`` order) in one statement.
+
+    DuckDB binds Python values one by one (seconds for ten thousand rows); scanning a
+    newline-delimited JSON file of the batch is a hundred times faster.
+    """
+    names = [name for name, _ in fields]
+    with tempfile.NamedTemporaryFile("w", suffix=".jsonl", delete=False) as handle:
+        for row in rows:
+            record = row if isinstance(row, dict) else dict(zip(names, row, strict=True))
+            handle.write(json.dumps(record) + "\n")
+    try:
+        columns = ", ".join(
+            f"{name}: '{'VARCHAR' if kind == 'TIMESTAMP' else _TYPES[kind]}'"
+            for name, kind in fields
+        )
+        select = ", ".join(
+            f"CAST({name} AS TIMESTAMP)" if kind == "TIMESTAMP" else name for name, kind in fields
+        )
+        db.execute(
+            f"INSERT INTO {table} SELECT {select} FROM read_json(?, columns={{{columns}}}, "
+            "format='newline_delimited')",
+            [handle.name],
+        )
+    finally:
+        os.unlink(handle.name)
 
 
 class DuckDBAnalytics(AnalyticsSink):
@@ -39,7 +62,7 @@ class DuckDBAnalytics(AnalyticsSink):
 
     The table is the one :class:`~leafloaf.analytics.bigquery.BigQuerySink` streams to, so
     the population SQL (:func:`leafloaf.learning.sql.fit_population_sql`) runs on either. A
-    batch is one statement (about a millisecond for 500 events), written on the caller's
+    batch is one statement (a few milliseconds for 500 events), written on the caller's
     thread: there is no server to wait for.
 
     >>> from leafloaf import Event
@@ -58,7 +81,7 @@ class DuckDBAnalytics(AnalyticsSink):
         self._lock = threading.Lock()
         self._db = duckdb.connect(path)
         self._db.execute(duckdb_ddl())
-        self._insert = _insert_sql(EVENTS_TABLE, EVENT_FIELDS)
+        self._fields = [(name, kind) for name, kind, _ in EVENT_FIELDS]
         self._last_error: str | None = None
         self._closed = False
 
@@ -66,10 +89,9 @@ class DuckDBAnalytics(AnalyticsSink):
         if not events:
             return
         rows = [event_row(e) for e in events]
-        columns = [[row[name] for row in rows] for name, _, _ in EVENT_FIELDS]
         with self._lock:
             try:
-                self._db.execute(self._insert, columns)
+                _insert(self._db, EVENTS_TABLE, self._fields, rows)
             except Exception as exc:
                 self._last_error = f"{type(exc).__name__}: {exc}"[:300]
                 raise
@@ -92,9 +114,7 @@ class DuckDBAnalytics(AnalyticsSink):
         with self._lock:
             self._db.execute(f"CREATE OR REPLACE TABLE {table} ({columns})")
             if rows:
-                values = [[row[i] for row in rows] for i in range(len(fields))]
-                spec = [(name, kind, "NULLABLE") for name, kind in fields]
-                self._db.execute(_insert_sql(table, spec), values)
+                _insert(self._db, table, fields, list(rows))
 
     def count(self, user_id: str | None = None) -> int:
         where, params = ("WHERE user_id = ?", [user_id]) if user_id is not None else ("", [])
