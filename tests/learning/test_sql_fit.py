@@ -86,7 +86,8 @@ def test_bigquery_emulator_runs_the_same_sql(
     bigquery_sink: BigQuerySink,
 ) -> None:
     data, _engine, _sink = recorded
-    small = [e for e in data.events if e.user_id in sorted({e.user_id for e in data.events})[:25]]
+    chosen = set(sorted({e.user_id for e in data.events})[:25])
+    small = [e for e in data.events if e.user_id in chosen]
     local = DuckDBAnalytics()
     local.emit(small)
     bigquery_sink.emit(small)

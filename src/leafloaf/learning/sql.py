@@ -224,7 +224,7 @@ def fit_population_sql(
 ) -> PopulationModel:
     """The population model's sums, computed by ``warehouse`` from its event table.
 
-    Loads the catalog's product attributes into the warehouse first (one small table).
+    Loads the attributes of the products bought into the warehouse (one small table).
     Baskets longer than ``max_basket`` distinct products keep their earliest ones (by
     time, then product id; the in-process fit keeps the first logged).
     """
@@ -232,10 +232,11 @@ def fit_population_sql(
     def run(name: str) -> list[tuple[Any, ...]]:
         return warehouse.query(population_query(name, warehouse, max_basket))
 
-    warehouse.load_table(
+    items = run("items")
+    warehouse.load_table(  # only products somebody bought: a small table even at scale
         ATTRIBUTES_TABLE,
         [("product_id", "STRING"), ("attribute", "STRING")],
-        [(p.product_id, attr) for p in catalog for attr in catalog.attributes(p.product_id)],
+        [(row[0], attr) for row in items for attr in catalog.attributes(row[0])],
     )
     n_users, n_lines, n_baskets, n_units = run("totals")[0]
     model = PopulationModel(
@@ -243,7 +244,7 @@ def fit_population_sql(
         events_at_fit=event_count,
     )  # fmt: skip
     observed: dict[str, list[float]] = {}
-    for pid, lines, shoppers, log_price, priced in run("items"):
+    for pid, lines, shoppers, log_price, priced in items:
         model.item_lines[pid] = float(lines)
         model.item_users[pid] = int(shoppers)
         category = catalog.category(pid)
