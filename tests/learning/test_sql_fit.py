@@ -12,6 +12,7 @@ from leafloaf.analytics.bigquery import BigQuerySink
 from leafloaf.analytics.duckdb import DuckDBAnalytics
 from leafloaf.datasets import Dataset, load_instacart
 from leafloaf.errors import ConfigError
+from leafloaf.learning.complements import CoOccurrence
 from leafloaf.learning.population import PopulationModel, _repeat_after
 from leafloaf.learning.sql import fit_population_sql, repeat_after_histogram
 
@@ -39,16 +40,22 @@ def assert_same_sums(a: PopulationModel, b: PopulationModel) -> None:
     ca, cb = a.cooccurrence, b.cooccurrence
     assert ca.n_units == cb.n_units
     assert {p: ca.count(p) for p in ca.ids} == {p: cb.count(p) for p in cb.ids if cb.count(p)}
-    pairs_a = {(p, ca.ids[j]): float(ca.together[k]) for p, i in ca.index.items()
-               for k, j in enumerate(ca.neighbour[ca.starts[i]:ca.starts[i + 1]], ca.starts[i])}  # fmt: skip
-    pairs_b = {(p, cb.ids[j]): float(cb.together[k]) for p, i in cb.index.items()
-               for k, j in enumerate(cb.neighbour[cb.starts[i]:cb.starts[i + 1]], cb.starts[i])}  # fmt: skip
+    pairs_a, pairs_b = _pairs(ca), _pairs(cb)
     assert pairs_a == pairs_b and len(pairs_a) > 1000
     ra, rb = a.attribute_rates, b.attribute_rates
     assert ra is not None and rb is not None and sorted(ra.attributes) == rb.attributes
     order = [ra.index[x] for x in rb.attributes]
     for field in ("alpha", "beta", "never"):
         np.testing.assert_allclose(getattr(ra, field)[order], getattr(rb, field), rtol=1e-7)
+
+
+def _pairs(co: CoOccurrence) -> dict[tuple[str, str], float]:
+    out = {}
+    for pid, i in co.index.items():
+        lo, hi = int(co.starts[i]), int(co.starts[i + 1])
+        for k in range(lo, hi):
+            out[(pid, co.ids[int(co.neighbour[k])])] = float(co.together[k])
+    return out
 
 
 @pytest.fixture(scope="module")
@@ -72,7 +79,7 @@ def test_duckdb_sql_fit_gives_the_in_process_sums(
 def test_engine_refit_from_duckdb_swaps_the_sql_model_in(
     recorded: tuple[Dataset, GraphitiPersonalizationEngine, DuckDBAnalytics],
 ) -> None:
-    data, engine, sink = recorded
+    _dataset, engine, _sink = recorded
     model = engine.refit(source="duckdb")
     assert model is not None and model.neighbourhood is None
     assert model.events_at_fit == engine.store.event_count()

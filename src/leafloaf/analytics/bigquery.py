@@ -88,7 +88,7 @@ class BigQuerySink(AnalyticsSink):
             from google.api_core.client_options import ClientOptions
             from google.auth.credentials import AnonymousCredentials
 
-            options["credentials"] = AnonymousCredentials()
+            options["credentials"] = AnonymousCredentials()  # type: ignore[no-untyped-call]
             options["client_options"] = ClientOptions(api_endpoint=endpoint)
         self._bq = bigquery
         self._client = bigquery.Client(**options)
@@ -293,7 +293,9 @@ class BigQuerySink(AnalyticsSink):
         self._client.create_table(bq.Table(table_id, schema=schema), timeout=self.deadline_s)
         names = [name for name, _ in fields]
         for start in range(0, len(rows), _INSERT_LIMIT):
-            chunk = [dict(zip(names, row, strict=True)) for row in rows[start : start + _INSERT_LIMIT]]
+            chunk = [
+                dict(zip(names, row, strict=True)) for row in rows[start : start + _INSERT_LIMIT]
+            ]
             errors = self._client.insert_rows_json(table_id, chunk, timeout=self.deadline_s)
             if errors:
                 raise ConfigError("rows", errors[:3], f"rejected while loading {table_id}")

@@ -68,7 +68,9 @@ kept AS (
   SELECT user_id, basket, product_id
   FROM (
     SELECT user_id, basket, product_id,
-           ROW_NUMBER() OVER (PARTITION BY user_id, basket ORDER BY first_ts, product_id) AS rank_in_basket
+           ROW_NUMBER() OVER (
+             PARTITION BY user_id, basket ORDER BY first_ts, product_id
+           ) AS rank_in_basket
     FROM basket_items
   ) AS ranked
   WHERE rank_in_basket <= {max_basket}

@@ -42,6 +42,7 @@ from leafloaf.stores.base import (
 
 __all__ = ["DDL", "SpannerStore"]
 
+
 def _load_ddl() -> list[str]:
     text = resources.files("leafloaf.stores").joinpath("spanner.sql").read_text("utf-8")
     statements: list[str] = []
@@ -60,6 +61,8 @@ def _object_name(statement: str) -> str:
     """The table or index a CREATE statement makes."""
     words = statement.replace("(", " ").split()
     return words[words.index("TABLE" if "TABLE" in words else "INDEX") + 1]
+
+
 """The Spanner DDL statements (GoogleSQL), comments stripped by Spanner itself."""
 
 _EVENT_COLUMNS = (
@@ -173,12 +176,13 @@ class SpannerStore(StateStore):
         if emulator_host:
             from google.auth.credentials import AnonymousCredentials
 
-            options["credentials"] = AnonymousCredentials()
+            options["credentials"] = AnonymousCredentials()  # type: ignore[no-untyped-call]
             options["client_options"] = {"api_endpoint": emulator_host}
         self._client = spanner.Client(**options)
         self._instance = self._client.instance(instance)
         self._db = self._instance.database(
-            database, pool=FixedSizePool(size=pool_size, default_timeout=timeout_s)
+            database,
+            pool=FixedSizePool(size=pool_size, default_timeout=timeout_s),  # type: ignore[no-untyped-call]
         )
         self._params = spanner.param_types
         self._keyset = spanner.KeySet
@@ -249,7 +253,11 @@ class SpannerStore(StateStore):
     def _types(self, params: Mapping[str, Any]) -> dict[str, Any]:
         p = self._params
         return {
-            k: p.Array(p.STRING) if isinstance(v, list) else p.INT64 if isinstance(v, int) else p.STRING
+            k: p.Array(p.STRING)
+            if isinstance(v, list)
+            else p.INT64
+            if isinstance(v, int)
+            else p.STRING
             for k, v in params.items()
         }
 
@@ -355,12 +363,7 @@ class SpannerStore(StateStore):
                 raise _ConflictError(
                     f"another writer logged event {taken[0][0]!r} meanwhile; retry the batch"
                 )
-        keys = [
-            [user, key]
-            for user, d in draft.users.items()
-            if not d.reset
-            for key in d.deltas
-        ]
+        keys = [[user, key] for user, d in draft.users.items() if not d.reset for key in d.deltas]
         base: dict[str, dict[str, list[float]]] = {}
         for start in range(0, len(keys), _CHUNK):
             found = txn.read(
@@ -489,7 +492,7 @@ class SpannerStore(StateStore):
                 r for r in records if r[10] not in draft.erased_ids and r[1] not in forgotten
             ]
             records += [r for r in draft.appended.values() if user_id in (None, r[1])]
-        return records  # type: ignore[return-value]
+        return records
 
     def events(self, user_id: str | None = None) -> Iterator[Event]:
         return (event_from_record(r) for r in self._records(user_id))
@@ -598,7 +601,7 @@ class _SpannerSnapshot(StoreSnapshot):
         return {key: list(vals) for key, vals in found}
 
     def records(self) -> Iterator[EventRecord]:
-        return (tuple(r) for r in self._run(f"{_SELECT_EVENTS} ORDER BY seq", {}))  # type: ignore[misc]
+        return (tuple(r) for r in self._run(f"{_SELECT_EVENTS} ORDER BY seq", {}))
 
     def event_count(self) -> int:
         return int(self._run("SELECT COUNT(*) FROM Events", {})[0][0])
