@@ -3,8 +3,10 @@
 >>> from leafloaf import Catalog, Event, GraphitiPersonalizationEngine
 """
 
+from importlib import import_module as _import_module
 from importlib.metadata import PackageNotFoundError
 from importlib.metadata import version as _installed_version
+from typing import Any as _Any
 
 from leafloaf.analytics import AnalyticsSink, NullSink
 from leafloaf.catalog import Catalog
@@ -60,17 +62,33 @@ try:  # one place for the version: pyproject.toml, read back from the installed 
 except PackageNotFoundError:  # imported from a source tree that was never installed
     __version__ = "0+unknown"
 
+_LAZY = {  # adapters of optional backends: their modules load on first use
+    "BigQuerySink": "leafloaf.analytics.bigquery",
+    "DuckDBAnalytics": "leafloaf.analytics.duckdb",
+    "SpannerStore": "leafloaf.stores.spanner",
+}
+
+
+def __getattr__(name: str) -> _Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'leafloaf' has no attribute {name!r}")
+    return getattr(_import_module(module), name)
+
+
 __all__ = [
     "AnalyticsSink",
     "AsyncEngine",
     "AttributeAffinity",
     "BackendHealth",
+    "BigQuerySink",
     "BudgetProfile",
     "Catalog",
     "Complement",
     "ConfigError",
     "DietaryAvoidance",
     "DietaryProfile",
+    "DuckDBAnalytics",
     "EngineConfig",
     "Event",
     "EventType",
@@ -99,6 +117,7 @@ __all__ = [
     "SearchFilters",
     "SearchHealth",
     "SearchHit",
+    "SpannerStore",
     "StateStore",
     "StoreError",
     "StoreUnavailableError",
