@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -184,3 +185,10 @@ def test_emulator_killed_mid_ingest_loses_no_accepted_event(tmp_path: Any) -> No
     finally:
         engine.close()
         emulator.kill()
+
+
+def test_the_docs_show_every_table_and_index_of_the_shipped_ddl() -> None:
+    docs = (Path(__file__).resolve().parents[2] / "docs" / "gcp.md").read_text()
+    for statement in DDL:
+        head = statement.split("(")[0].strip()  # "CREATE TABLE Users", "CREATE INDEX ... ON Events"
+        assert head in docs, head
