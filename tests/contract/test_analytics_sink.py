@@ -62,6 +62,21 @@ def test_forget_user_erases_that_user_only(sink: AnalyticsSink) -> None:
     assert sink.count() == (2 if sink.keeps_events else 0)
 
 
+def test_forget_user_erases_events_naming_them_as_member_or_household(
+    sink: AnalyticsSink,
+) -> None:
+    sink.emit(
+        [
+            Event.purchase("fam", "p1", member_id="kid", ts=T0, event_id="m1"),
+            Event.purchase("home", "p2", household_id="kid", ts=T0, event_id="h1"),
+            Event.purchase("fam", "p3", ts=T0, event_id="f1"),
+        ]
+    )
+    sink.forget_user("kid")
+    sink.flush()
+    assert sink.count() == (1 if sink.keeps_events else 0)
+
+
 def test_an_empty_batch_is_fine(sink: AnalyticsSink) -> None:
     sink.emit([])
     sink.flush()

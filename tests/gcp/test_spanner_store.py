@@ -192,3 +192,20 @@ def test_the_docs_show_every_table_and_index_of_the_shipped_ddl() -> None:
     for statement in DDL:
         head = statement.split("(")[0].strip()  # "CREATE TABLE Users", "CREATE INDEX ... ON Events"
         assert head in docs, head
+
+
+def test_engine_forget_user_on_spanner_rebuilds_accounts_that_named_them(
+    spanner_store: SpannerStore,
+) -> None:
+    engine = GraphitiPersonalizationEngine(CATALOG, store=spanner_store)
+    engine.record_many(
+        [
+            Event.purchase("fam", "p1", member_id="kid", event_id="m1"),
+            Event.purchase("fam", "p2", event_id="f1"),
+            Event.purchase("kid", "p3", event_id="k1"),
+        ]
+    )
+    engine.forget_user("kid")
+    assert [e.event_id for e in spanner_store.events()] == ["f1"]
+    assert spanner_store.mentioning("kid") == []
+    assert set(spanner_store.rows("fam")) >= {"i:p2"} and "i:p1" not in spanner_store.rows("fam")

@@ -32,7 +32,8 @@ class AnalyticsSink(ABC):
 
     @abstractmethod
     def forget_user(self, user_id: str) -> None:
-        """Erase a user's events from the sink (queued, stored and dead-lettered)."""
+        """Erase a user's events from the sink (queued, stored and dead-lettered), and other
+        accounts' events that name the user as member or household."""
 
     @abstractmethod
     def count(self, user_id: str | None = None) -> int:

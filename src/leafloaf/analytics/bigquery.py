@@ -41,6 +41,10 @@ def _bigquery() -> Any:
     return bigquery
 
 
+def _names(row: dict[str, Any], user_id: str) -> bool:
+    return user_id in (row.get("user_id"), row.get("member_id"), row.get("household_id"))
+
+
 class BigQuerySink(AnalyticsSink):
     """Streams accepted events into ``<project>.<dataset>.events`` off the request path.
 
@@ -309,20 +313,25 @@ class BigQuerySink(AnalyticsSink):
         return int(rows[0][0]) if rows else 0
 
     def forget_user(self, user_id: str) -> None:
-        """Delete the user's rows from the table and from the dead-letter file.
+        """Delete the user's rows (and rows naming them as member or household) from the table
+        and from the dead-letter file.
 
         Rows queued for this user are sent first, then deleted. (The real service refuses
         DML on rows still in the streaming buffer, about 30 minutes: docs/gcp.md.)
         """
         self.flush()
         self._ensure_table(self.deadline_s)
-        self.query(f"DELETE FROM {self.table_name(EVENTS_TABLE)} WHERE user_id = @p0", [user_id])
+        self.query(
+            f"DELETE FROM {self.table_name(EVENTS_TABLE)} "
+            "WHERE user_id = @p0 OR member_id = @p0 OR household_id = @p0",
+            [user_id],
+        )
         with self._file_lock:
             if self.dead_letter_path.exists():
                 kept = [
                     line
                     for line in self.dead_letter_path.read_text("utf-8").splitlines()
-                    if line.strip() and json.loads(line)["row"].get("user_id") != user_id
+                    if line.strip() and not _names(json.loads(line)["row"], user_id)
                 ]
                 self.dead_letter_path.write_text("".join(f"{k}\n" for k in kept), "utf-8")
 

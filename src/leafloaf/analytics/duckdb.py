@@ -125,8 +125,14 @@ class DuckDBAnalytics(AnalyticsSink):
         return int(row[0]) if row else 0
 
     def forget_user(self, user_id: str) -> None:
+        """Delete the user's events, and other accounts' events naming them as member or
+        household, then checkpoint so the file keeps no copy."""
         with self._lock:
-            self._db.execute(f"DELETE FROM {EVENTS_TABLE} WHERE user_id = ?", [user_id])
+            self._db.execute(
+                f"DELETE FROM {EVENTS_TABLE} WHERE user_id = $1 OR member_id = $1 "
+                "OR household_id = $1",
+                [user_id],
+            )
             self._db.execute("CHECKPOINT")
 
     def health(self) -> BackendHealth:

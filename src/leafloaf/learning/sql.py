@@ -184,8 +184,8 @@ def repeat_after_histogram(
 
     The same Beta(1, 1)-smoothed estimate as the in-process fit, from counts only.
 
-    >>> repeat_after_histogram({(1, 0): 3.0, (2, 0): 1.0}, horizon=2)
-    [0.4, 0.5]
+    >>> [round(p, 3) for p in repeat_after_histogram({(1, 0): 3.0, (3, 1): 1.0}, horizon=2)]
+    [0.333, 0.667]
     """
     out: list[float] = []
     previous = 0.5
