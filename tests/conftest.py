@@ -8,7 +8,17 @@ from pathlib import Path
 
 import pytest
 
+from leafloaf.analytics.base import AnalyticsSink
 from leafloaf.bench.servers import MISSING, RedisServer, find_redis_server
+from leafloaf.stores.base import StateStore
+from tests.gcp.emulators import (
+    BQ_PROJECT,
+    SPANNER_DATABASE,
+    SPANNER_INSTANCE,
+    BigQueryEmulator,
+    SpannerEmulator,
+    wipe_spanner,
+)
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -46,3 +56,57 @@ def redis_url(redis_server: RedisServer) -> str:
         sock.sendall(b"FLUSHALL\r\n")
         assert sock.recv(64).startswith(b"+OK")
     return redis_server.url
+
+
+# --- real Google Cloud emulators (tests/gcp/emulators.py): started once per session ----------
+@pytest.fixture(scope="session")
+def spanner_emulator() -> Iterator[SpannerEmulator]:
+    """A Cloud Spanner emulator with one empty database (fails if the emulator is missing)."""
+    emulator = SpannerEmulator()
+    emulator.start()
+    emulator.create_database(SPANNER_INSTANCE, SPANNER_DATABASE)
+    yield emulator
+    emulator.kill()
+
+
+@pytest.fixture
+def spanner_store(spanner_emulator: SpannerEmulator) -> Iterator[StateStore]:
+    """A SpannerStore on the session's emulator database, emptied before the test."""
+    from leafloaf.stores.spanner import SpannerStore
+
+    store = SpannerStore(
+        project="test-project",
+        instance=SPANNER_INSTANCE,
+        database=SPANNER_DATABASE,
+        emulator_host=spanner_emulator.host,
+    )
+    wipe_spanner(store)
+    yield store
+    store.close()
+
+
+@pytest.fixture(scope="session")
+def bigquery_emulator() -> Iterator[BigQueryEmulator]:
+    """A BigQuery emulator from its own cached venv (fails if it cannot be installed)."""
+    emulator = BigQueryEmulator()
+    emulator.start()
+    yield emulator
+    emulator.kill()
+
+
+@pytest.fixture
+def bigquery_sink(
+    bigquery_emulator: BigQueryEmulator, tmp_path: Path, request: pytest.FixtureRequest
+) -> Iterator[AnalyticsSink]:
+    """A BigQuerySink on the session's emulator, in a dataset of its own (short deadline)."""
+    from leafloaf.analytics.bigquery import BigQuerySink
+
+    sink = BigQuerySink(
+        project=BQ_PROJECT,
+        dataset=f"t{abs(hash(request.node.nodeid)) % 10**9}",
+        endpoint=bigquery_emulator.endpoint,
+        deadline_s=5.0,
+        dead_letter_path=str(tmp_path / "dead-letter.jsonl"),
+    )
+    yield sink
+    sink.close()

@@ -3,6 +3,7 @@
 >>> from leafloaf import Catalog, Event, GraphitiPersonalizationEngine
 """
 
+from importlib import import_module as _import_module
 from importlib.metadata import PackageNotFoundError
 from importlib.metadata import version as _installed_version
 from typing import TYPE_CHECKING, Any
@@ -60,37 +61,42 @@ from leafloaf.stores import InMemoryStore, SQLiteStore, StateStore, open_store
 from leafloaf.stores.cached import CachedStore
 
 if TYPE_CHECKING:
+    from leafloaf.analytics.bigquery import BigQuerySink
+    from leafloaf.analytics.duckdb import DuckDBAnalytics
     from leafloaf.cache.redis import RedisCache
     from leafloaf.settings import LeafLoafSettings
     from leafloaf.stores.redis import RedisStore
-
-_LAZY = {
-    "LeafLoafSettings": "leafloaf.settings",
-    "RedisCache": "leafloaf.cache.redis",
-    "RedisStore": "leafloaf.stores.redis",
-}
-
-
-def __getattr__(name: str) -> Any:
-    """Names whose modules need more than the core (pydantic-settings, redis) load on use."""
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'leafloaf' has no attribute {name!r}")
-    import importlib
-
-    return getattr(importlib.import_module(module), name)
-
+    from leafloaf.stores.spanner import SpannerStore
 
 try:  # one place for the version: pyproject.toml, read back from the installed metadata
     __version__ = _installed_version("leafloaf")
 except PackageNotFoundError:  # imported from a source tree that was never installed
     __version__ = "0+unknown"
 
+_LAZY = {  # names whose modules need more than the core: they load on first use
+    "BigQuerySink": "leafloaf.analytics.bigquery",
+    "DuckDBAnalytics": "leafloaf.analytics.duckdb",
+    "LeafLoafSettings": "leafloaf.settings",
+    "RedisCache": "leafloaf.cache.redis",
+    "RedisStore": "leafloaf.stores.redis",
+    "SpannerStore": "leafloaf.stores.spanner",
+}
+
+
+def __getattr__(name: str) -> Any:
+    """Adapters of optional backends (and the settings) import their extra on first use."""
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'leafloaf' has no attribute {name!r}")
+    return getattr(_import_module(module), name)
+
+
 __all__ = [
     "AnalyticsSink",
     "AsyncEngine",
     "AttributeAffinity",
     "BackendHealth",
+    "BigQuerySink",
     "BudgetProfile",
     "Cache",
     "CachedStore",
@@ -100,6 +106,7 @@ __all__ = [
     "ConfigError",
     "DietaryAvoidance",
     "DietaryProfile",
+    "DuckDBAnalytics",
     "EngineConfig",
     "Event",
     "EventType",
@@ -132,6 +139,7 @@ __all__ = [
     "SearchFilters",
     "SearchHealth",
     "SearchHit",
+    "SpannerStore",
     "StateStore",
     "StoreError",
     "StoreUnavailableError",

@@ -363,18 +363,44 @@ class GraphitiPersonalizationEngine:
         """Refit the population statistics now, in this thread, and use the result."""
         return self._refitter.refit()
 
-    def refit(self, wait: bool = True, timeout: float | None = None) -> PopulationModel | None:
+    def refit(
+        self, wait: bool = True, timeout: float | None = None, source: str | None = None
+    ) -> PopulationModel | None:
         """Ask the background refitter for a new population model.
 
         With ``wait`` the call returns once it is swapped in (or ``timeout`` passed); reads
         keep using the previous model meanwhile. Returns the model then current.
+
+        ``source="duckdb"`` or ``"bigquery"`` builds the model's sums with SQL in the
+        engine's analytics sink instead (:func:`leafloaf.learning.sql.fit_population_sql`),
+        in this thread: for histories larger than this process's memory. The sink must be
+        of that kind; what the SQL fit does not compute (neighbourhood, household model,
+        price positions) is left out of that model (docs/gcp.md).
         """
+        if source is not None:
+            return self._refitter.refit(lambda: self._fit_sql(source))
         if not self.config.background_refit:
             return self.fit()
         self._refitter.request()
         if wait:
             self._refitter.wait(timeout)
         return self._refitter.current
+
+    def _fit_sql(self, source: str) -> tuple[PopulationModel, int]:
+        from leafloaf.learning.sql import fit_population_sql
+
+        sink = self.analytics
+        if source not in ("duckdb", "bigquery"):
+            raise ConfigError("source", source, "choose 'duckdb' or 'bigquery'")
+        if sink.name != source:
+            raise ConfigError(
+                "source", source, f"the engine's analytics sink is {sink.name!r}, not {source!r}"
+            )
+        sink.flush()  # every accepted event in the table before the sums are taken
+        with self._write_lock:
+            epoch, events = self._refitter.epoch, self._log_size
+        model = fit_population_sql(sink, self.catalog, events)  # type: ignore[arg-type]
+        return model, epoch
 
     def _fit_snapshot(self) -> tuple[PopulationModel, int]:
         with self._write_lock:  # a snapshot and the removal epoch it contains, together

@@ -17,8 +17,11 @@ ADD_MIN_MAX_LOG = (Op.ADD, Op.MIN, Op.MAX, Op.LOGADD)
 T0 = datetime(2026, 3, 1, 9, 30, tzinfo=UTC)
 
 
-@pytest.fixture(params=["memory", "sqlite", "redis"])
+@pytest.fixture(params=["memory", "sqlite", "redis", "spanner"])
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[StateStore]:
+    if request.param == "spanner":  # the real Cloud Spanner emulator (tests/conftest.py)
+        yield request.getfixturevalue("spanner_store")
+        return
     if request.param == "memory":
         instance: StateStore = InMemoryStore()
     elif request.param == "sqlite":

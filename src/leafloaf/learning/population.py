@@ -279,15 +279,15 @@ def fit_population(
         model.median_gap = float(np.median(gaps))
     model.repeat_after = _repeat_after(times_bought)
     model.product_quantities = {pid: dict(h) for pid, h in quantities.items()}
-    _fit_prices(model, catalog, price_acc, users)
-    model.household = fit_household_model(users, catalog)
+    fit_prices(model, catalog, price_acc, users)
+    model.household = fit_household_model(list(users.values()), catalog)
     if share_vectors is not None:
         neighbourhood = fit_neighbourhood(share_vectors)
         model.neighbourhood = neighbourhood if neighbourhood.users else None
     return model
 
 
-def _fit_prices(
+def fit_prices(
     model: PopulationModel,
     catalog: Catalog,
     observed: dict[str, list[float]],

@@ -72,18 +72,21 @@ class Refitter(Generic[M, R]):
                 model = self._run_fit()
         return model
 
-    def refit(self) -> M:
-        """Fit now in the calling thread and swap the result in; returns it."""
+    def refit(self, fit: Fit[M] | None = None) -> M:
+        """Fit now in the calling thread and swap the result in; returns it.
+
+        ``fit`` replaces the usual fit for this once (another data source, the same model).
+        """
         with self._fit_lock:
-            return self._run_fit()
+            return self._run_fit(fit)
 
     @property
     def epoch(self) -> int:
         """How many removals were recorded so far (read it when taking a fit's snapshot)."""
         return self._epoch
 
-    def _run_fit(self) -> M:
-        model, since = self._fit()
+    def _run_fit(self, fit: Fit[M] | None = None) -> M:
+        model, since = (fit or self._fit)()
         with self._swap_lock:
             for epoch, removal in self._removals:
                 if epoch > since:
