@@ -20,7 +20,7 @@ from leafloaf.errors import (
     ValidationError,
 )
 from leafloaf.health import BackendHealth
-from leafloaf.memory import InMemoryMemory, MemoryBackend, MemoryFact
+from leafloaf.memory import InMemoryMemory, MemoryBackend
 from leafloaf.models import (
     AttributeAffinity,
     BudgetProfile,
@@ -30,12 +30,14 @@ from leafloaf.models import (
     Event,
     EventType,
     Explanation,
+    Fact,
     HouseholdProfile,
     Product,
     QuantitySuggestion,
     Ranking,
     RecordReport,
     Rejection,
+    Relation,
     ReorderItem,
     ReorderPrediction,
     ScoredProduct,
@@ -75,13 +77,13 @@ __all__ = [
     "Event",
     "EventType",
     "Explanation",
+    "Fact",
     "GraphitiPersonalizationEngine",
     "HouseholdProfile",
     "InMemoryMemory",
     "InMemoryStore",
     "LeafLoafError",
     "MemoryBackend",
-    "MemoryFact",
     "MissingExtraError",
     "NullSink",
     "Outbox",
@@ -91,6 +93,7 @@ __all__ = [
     "Ranking",
     "RecordReport",
     "Rejection",
+    "Relation",
     "ReorderItem",
     "ReorderPrediction",
     "SQLiteStore",
