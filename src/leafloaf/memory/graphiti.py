@@ -154,6 +154,11 @@ def _aware(value: datetime | None) -> datetime | None:
     return value.replace(tzinfo=UTC)
 
 
+def _utc(value: datetime | None) -> datetime | None:
+    """Kuzu drops a timestamp's offset: hand it every time in UTC."""
+    return None if value is None else value.astimezone(UTC)
+
+
 def _vector(values: Sequence[float]) -> str:
     return "[" + ",".join(f"{v:.6g}" for v in values) + "]"
 
@@ -382,7 +387,7 @@ class GraphitiMemory(MemoryBackend):
                     "name": n.name,
                     "group_id": n.group_id,
                     "labels": sorted({*n.labels, "Entity"}),
-                    "created_at": n.created_at,
+                    "created_at": _utc(n.created_at),
                     "embedding": _vector(n.name_embedding or []),
                     "summary": n.summary,
                     "attributes": json.dumps(n.attributes),
@@ -396,11 +401,11 @@ class GraphitiMemory(MemoryBackend):
                 "source": e.source_node_uuid,
                 "target": e.target_node_uuid,
                 "group_id": e.group_id,
-                "created_at": e.created_at,
+                "created_at": _utc(e.created_at),
                 "name": e.name,
                 "fact": e.fact,
                 "embedding": _vector(e.fact_embedding or []),
-                "valid_at": e.valid_at,
+                "valid_at": _utc(e.valid_at),
                 "attributes": json.dumps(e.attributes),
             }
             for e, known, _ in edges
@@ -421,7 +426,7 @@ class GraphitiMemory(MemoryBackend):
         if reopened:  # a known belief's words or validity changed: reset it first
             await run(_KUZU_UPDATE, rows=reopened)
         ended = [
-            {"uuid": e.uuid, "invalid_at": e.invalid_at, "expired_at": e.expired_at}
+            {"uuid": e.uuid, "invalid_at": _utc(e.invalid_at), "expired_at": _utc(e.expired_at)}
             for e, _, _ in edges
             if e.invalid_at is not None
         ]
@@ -445,9 +450,9 @@ class GraphitiMemory(MemoryBackend):
             _fact(
                 {
                     "name": e.name,
-                    "valid_at": e.valid_at,
+                    "valid_at": _utc(e.valid_at),
                     "invalid_at": e.invalid_at,
-                    "created_at": e.created_at,
+                    "created_at": _utc(e.created_at),
                     "expired_at": e.expired_at,
                     "attributes": e.attributes,
                 }
@@ -470,7 +475,7 @@ class GraphitiMemory(MemoryBackend):
             facts = self._edges(
                 user_id,
                 "e.valid_at <= $at AND (e.invalid_at IS NULL OR e.invalid_at > $at)",
-                at=as_of,
+                at=_utc(as_of),
             )
         return select_facts(facts, query, as_of, limit)
 
