@@ -39,7 +39,9 @@ def memory(
         if request.param == "graphiti-kuzu":
             backend = GraphitiMemory(Path(tmp_path_factory.mktemp("graph")) / "memory.kuzu")
         else:
-            env = "LEAFLOAF_NEO4J_URL" if request.param.endswith("neo4j") else "LEAFLOAF_FALKORDB_URL"
+            env = (
+                "LEAFLOAF_NEO4J_URL" if request.param.endswith("neo4j") else "LEAFLOAF_FALKORDB_URL"
+            )
             backend = GraphitiMemory(
                 url=os.environ[env],
                 user=os.environ.get("LEAFLOAF_GRAPH_USER"),
@@ -258,3 +260,13 @@ def test_as_of_reads_see_exactly_the_beliefs_valid_then(
     current = [f for f in facts.values() if f.invalid_at is None]
     assert _core(memory.recall(user, limit=100)) == _core(current)
     memory.forget_user(user)
+
+
+def test_history_without_subject_lists_every_belief(memory: MemoryBackend, user: str) -> None:
+    memory.remember(
+        [
+            fact(user, "product:1", "buys_regularly", "Tea", 2, invalid_at=T0 + timedelta(9)),
+            fact(user, "diet:meat", "avoids", "meat", 1),
+        ]
+    )
+    assert [f.subject for f in memory.history(user)] == ["diet:meat", "product:1"]

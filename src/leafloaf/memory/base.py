@@ -47,8 +47,9 @@ class MemoryBackend(ABC):
         ``valid_at`` first, at most ``limit``."""
 
     @abstractmethod
-    def history(self, user_id: str, subject: str) -> list[Fact]:
-        """Every belief ever held about one subject of a user, oldest ``valid_at`` first."""
+    def history(self, user_id: str, subject: str | None = None) -> list[Fact]:
+        """Every belief ever held about one subject of a user (about every subject when
+        ``subject`` is None), valid or not, oldest ``valid_at`` first."""
 
     @abstractmethod
     def forget_user(self, user_id: str) -> None:
@@ -85,6 +86,12 @@ def select_facts(
     ]
     chosen.sort(key=lambda f: (-f.valid_at.timestamp(), f.subject, f.relation.value))
     return chosen[:limit]
+
+
+def oldest_first(facts: Iterable[Fact], subject: str | None) -> list[Fact]:
+    """``history``'s answer: beliefs about ``subject`` (all when None), oldest first."""
+    chosen = [f for f in facts if subject is None or f.subject == subject]
+    return sorted(chosen, key=lambda f: (f.valid_at, f.subject, f.relation.value))
 
 
 def stamp(fact: Fact, held: Fact | None, now: datetime) -> Fact:
@@ -137,10 +144,10 @@ class InMemoryMemory(MemoryBackend):
             held = list(self._facts.get(user_id, {}).values())
         return select_facts(held, query, as_of, limit)
 
-    def history(self, user_id: str, subject: str) -> list[Fact]:
+    def history(self, user_id: str, subject: str | None = None) -> list[Fact]:
         with self._lock:
-            held = [f for f in self._facts.get(user_id, {}).values() if f.subject == subject]
-        return sorted(held, key=lambda f: (f.valid_at, f.relation.value))
+            held = list(self._facts.get(user_id, {}).values())
+        return oldest_first(held, subject)
 
     def forget_user(self, user_id: str) -> None:
         with self._lock:

@@ -30,13 +30,21 @@ import numpy as np
 
 from leafloaf.errors import ConfigError, MissingExtraError, StoreUnavailableError
 from leafloaf.health import BackendHealth
-from leafloaf.memory.base import MemoryBackend, check_recall, select_facts, stamp
+from leafloaf.memory.base import (
+    MemoryBackend,
+    check_recall,
+    oldest_first,
+    select_facts,
+    stamp,
+)
 from leafloaf.models import Fact, Relation
 
 os.environ.setdefault("GRAPHITI_TELEMETRY_ENABLED", "false")
 try:
     from graphiti_core.cross_encoder.client import CrossEncoderClient
     from graphiti_core.driver.driver import GraphDriver, GraphProvider
+    from graphiti_core.driver.operations.entity_edge_ops import EntityEdgeOperations
+    from graphiti_core.driver.operations.entity_node_ops import EntityNodeOperations
     from graphiti_core.edges import EntityEdge
     from graphiti_core.embedder.client import EmbedderClient
     from graphiti_core.nodes import EntityNode
@@ -270,6 +278,20 @@ class GraphitiMemory(MemoryBackend):
                 pass
         return driver
 
+    @property
+    def _node_ops(self) -> EntityNodeOperations:
+        ops = self.driver.entity_node_ops
+        if ops is None:
+            raise ConfigError("url", self.url, "this graph driver has no entity node operations")
+        return ops
+
+    @property
+    def _edge_ops(self) -> EntityEdgeOperations:
+        ops = self.driver.entity_edge_ops
+        if ops is None:
+            raise ConfigError("url", self.url, "this graph driver has no entity edge operations")
+        return ops
+
     def run(self, coro: Coroutine[Any, Any, T]) -> T:
         """Run a coroutine on the memory's private event loop (graphiti calls go here)."""
         return self._loop.run(coro)
@@ -286,11 +308,12 @@ class GraphitiMemory(MemoryBackend):
                 raise StoreUnavailableError(f"graphiti memory write failed: {exc}") from exc
         return len(facts)
 
-    def _node_for(self, fact: Fact) -> tuple[str, str]:
-        """The subject node's uuid and group (shared catalog node, or the shopper's own)."""
-        if fact.kind in _SHARED_KINDS:
-            return _uid("node", fact.subject), _CATALOG_GROUP
-        return _uid("node", fact.user_id, fact.subject), _group(fact.user_id)
+    @staticmethod
+    def _node_for_subject(user_id: str, subject: str) -> str:
+        """The subject node's uuid: a shared catalog node, or the shopper's own."""
+        if subject.partition(":")[0] in _SHARED_KINDS:
+            return _uid("node", subject)
+        return _uid("node", user_id, subject)
 
     async def _remember(self, facts: list[Fact]) -> None:
         latest: dict[str, Fact] = {}
@@ -307,7 +330,8 @@ class GraphitiMemory(MemoryBackend):
                 nodes[shopper] = EntityNode(
                     uuid=shopper, name=fact.user_id, group_id=group, labels=["Shopper"]
                 )
-            target, target_group = self._node_for(fact)
+            target = self._node_for_subject(fact.user_id, fact.subject)
+            target_group = _CATALOG_GROUP if fact.kind in _SHARED_KINDS else group
             if target not in self._nodes:
                 nodes[target] = EntityNode(
                     uuid=target,
@@ -348,17 +372,17 @@ class GraphitiMemory(MemoryBackend):
         if self.kuzu:
             await self._save_kuzu(node_list, edges)
         else:  # graphiti's own bulk saves; nodes first, or edges to them vanish
-            await self.driver.entity_node_ops.save_bulk(self.driver, node_list)
-            await self.driver.entity_edge_ops.save_bulk(self.driver, [e for e, _, _ in edges])
+            await self._node_ops.save_bulk(self.driver, node_list)
+            await self._edge_ops.save_bulk(self.driver, [e for e, _, _ in edges])
         self._nodes.update(nodes)
 
     async def _held(self, edge_ids: list[str]) -> dict[str, Fact]:
         """Record times of beliefs already stored (as partial facts: only the stamps matter)."""
         if self.kuzu:
             rows, _, _ = await self.driver.execute_query(_KUZU_HELD, uuids=edge_ids)
-            records = [(r["uuid"], r["created_at"], r["expired_at"]) for r in rows]  # type: ignore[call-overload]
+            records = [(r["uuid"], r["created_at"], r["expired_at"]) for r in rows]
         else:
-            found = await self.driver.entity_edge_ops.get_by_uuids(self.driver, edge_ids)
+            found = await self._edge_ops.get_by_uuids(self.driver, edge_ids)
             records = [(e.uuid, e.created_at, e.expired_at) for e in found]
         placeholder = datetime(2000, 1, 1, tzinfo=UTC)
         return {
@@ -441,8 +465,8 @@ class GraphitiMemory(MemoryBackend):
                 rows, _, _ = self.run(
                     self.driver.execute_query(_KUZU_EDGES % where, shopper=shopper, **params)
                 )
-                return [_fact(r) for r in rows]  # type: ignore[arg-type]
-            found = self.run(self.driver.entity_edge_ops.get_by_node_uuid(self.driver, shopper))
+                return [_fact(r) for r in rows]
+            found = self.run(self._edge_ops.get_by_node_uuid(self.driver, shopper))
         except Exception as exc:
             self.last_error = str(exc)
             raise StoreUnavailableError(f"graphiti memory read failed: {exc}") from exc
@@ -479,14 +503,16 @@ class GraphitiMemory(MemoryBackend):
             )
         return select_facts(facts, query, as_of, limit)
 
-    def history(self, user_id: str, subject: str) -> list[Fact]:
+    def history(self, user_id: str, subject: str | None = None) -> list[Fact]:
         check_recall(user_id, None, 0)
-        facts = [f for f in self._edges(user_id, "true") if f.subject == subject]
-        return sorted(facts, key=lambda f: (f.valid_at, f.relation.value))
+        if subject is None or not self.kuzu:
+            return oldest_first(self._edges(user_id, "true"), subject)
+        target = self._node_for_subject(user_id, subject)
+        return oldest_first(self._edges(user_id, "t.uuid = $target", target=target), subject)
 
     def forget_user(self, user_id: str) -> None:
         with self._lock:
-            self.run(self.driver.entity_node_ops.delete_by_group_id(self.driver, _group(user_id)))
+            self.run(self._node_ops.delete_by_group_id(self.driver, _group(user_id)))
             self._nodes.clear()  # shared nodes are merged again, idempotently
 
     def count(self, user_id: str | None = None) -> dict[str, int]:
@@ -495,14 +521,16 @@ class GraphitiMemory(MemoryBackend):
         group = _group(user_id) if user_id is not None else None
         where = "WHERE n.group_id = $gid" if group else ""
         if self.kuzu:
-            edge_q = f"MATCH (n:Entity)-[:RELATES_TO]->(e:RelatesToNode_) {where} RETURN count(e) AS c"
+            edge_q = (
+                f"MATCH (n:Entity)-[:RELATES_TO]->(e:RelatesToNode_) {where} RETURN count(e) AS c"
+            )
         else:
             edge_q = f"MATCH (n:Entity)-[e:RELATES_TO]->(:Entity) {where} RETURN count(e) AS c"
         node_q = f"MATCH (n:Entity) {where} RETURN count(n) AS c"
         params = {"gid": group} if group else {}
         nodes, _, _ = self.run(self.driver.execute_query(node_q, **params))
         edges, _, _ = self.run(self.driver.execute_query(edge_q, **params))
-        return {"nodes": int(nodes[0]["c"]), "edges": int(edges[0]["c"])}  # type: ignore[call-overload]
+        return {"nodes": int(nodes[0]["c"]), "edges": int(edges[0]["c"])}
 
     def health(self) -> BackendHealth:
         start = time.perf_counter()
@@ -524,7 +552,7 @@ class GraphitiMemory(MemoryBackend):
 
     def close(self) -> None:
         try:
-            self.run(self.driver.close())
+            self.run(self.driver.close())  # type: ignore[no-untyped-call]
         finally:
             self._loop.stop()
 
