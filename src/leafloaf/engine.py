@@ -899,6 +899,8 @@ class GraphitiPersonalizationEngine:
                 dismissals=item.dismisses,
             )
         reasons = self._term_reasons(model, product_id, terms, None)
+        facts = self._cited_facts(user_id, product_id)
+        reasons += [_cite(f) for f in facts]
         return Explanation(
             user_id=user_id,
             product_id=product_id,
@@ -906,6 +908,23 @@ class GraphitiPersonalizationEngine:
             statistics=statistics,
             contributions=terms,
             reasons=reasons,
+            facts=facts,
+        )
+
+    def _cited_facts(self, user_id: str, product_id: str) -> list[Fact]:
+        """Current beliefs in memory about the product and the diets it touches."""
+        subjects = {f"product:{product_id}"}
+        subjects.update(f"diet:{a}" for a in self.catalog.attributes(product_id))
+        brand = self.catalog.get(product_id).brand
+        if brand:
+            subjects.add(f"brand:{brand}")
+        try:
+            held = self.memory.recall(user_id, limit=1_000)
+        except Exception as exc:  # memory never costs an answer
+            log.warning("%s.recall failed: %s", type(self.memory).__name__, exc)
+            return []
+        return sorted(
+            (f for f in held if f.subject in subjects), key=lambda f: (f.valid_at, f.subject)
         )
 
     def preferences(self, user_id: str) -> UserPreferences:
@@ -1088,6 +1107,22 @@ def _check_k(k: Any, name: str = "k", least: int = 0) -> int:
     if isinstance(k, bool) or not isinstance(k, int) or k < least:
         raise ValidationError(name, k, f"must be a whole number >= {least}")
     return k
+
+
+_CITES = {
+    Relation.BUYS_REGULARLY: "you have bought {object} regularly since {date}",
+    Relation.AVOIDS: "you have avoided {object} since {date}",
+    Relation.TYPICAL_QUANTITY: "you have usually taken {object} since {date}",
+    Relation.PREFERS_BRAND: "you have preferred {object} since {date}",
+    Relation.PRICE_SENSITIVITY: "you have shopped as {object} since {date}",
+    Relation.MEMBER_OF_HOUSEHOLD: "this has been {object} since {date}",
+    Relation.SAID: "you said {object!r} on {date}",
+}
+
+
+def _cite(fact: Fact) -> str:
+    """A remembered belief in words, with its date (``explain`` cites it)."""
+    return _CITES[fact.relation].format(object=fact.object, date=fact.valid_at.date())
 
 
 def _day_time(day: float) -> datetime:
