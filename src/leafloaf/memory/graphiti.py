@@ -89,6 +89,7 @@ class LocalEmbedder(EmbedderClient):
             self.encoder = _ENCODERS[encoder]
         self.dim = int(self.encoder.dim)
         self._cache: dict[str, list[float]] = {}
+        self._literals: dict[str, str] = {}
         self._cache_size = cache_size
         self._lock = threading.Lock()
 
@@ -104,6 +105,16 @@ class LocalEmbedder(EmbedderClient):
                     self._cache[text] = row
             cache = self._cache
             return [cache[t] if t in cache else self.encoder.encode([t])[0].tolist() for t in texts]
+
+    def literal(self, text: str) -> str:
+        """``text``'s vector as a Cypher list literal (cached: formatting costs more than
+        embedding, and belief texts repeat)."""
+        found = self._literals.get(text)
+        if found is None:
+            if len(self._literals) >= self._cache_size:
+                self._literals.clear()
+            found = self._literals[text] = _vector(self.embed([text])[0])
+        return found
 
     async def create(self, input_data: Any) -> list[float]:
         text = input_data if isinstance(input_data, str) else " ".join(map(str, input_data))
@@ -176,10 +187,14 @@ def _vector(values: Sequence[float]) -> str:
 
 _KUZU_NODES = """
 UNWIND $rows AS r
-MERGE (n:Entity {uuid: r.uuid})
-SET n.name = r.name, n.group_id = r.group_id, n.labels = r.labels, n.created_at = r.created_at,
-    n.name_embedding = CAST(r.embedding AS FLOAT[]), n.summary = r.summary,
-    n.attributes = r.attributes
+CREATE (n:Entity {uuid: r.uuid, name: r.name, group_id: r.group_id, labels: r.labels,
+    created_at: r.created_at, name_embedding: CAST(r.embedding AS FLOAT[]), summary: r.summary,
+    attributes: r.attributes})
+"""
+_KUZU_KNOWN_NODES = """
+UNWIND $uuids AS u
+MATCH (n:Entity {uuid: u})
+RETURN n.uuid AS uuid
 """
 _KUZU_NEW_EDGES = """
 UNWIND $rows AS r
@@ -365,6 +380,11 @@ class GraphitiMemory(MemoryBackend):
                 },
             )
             edges.append((edge, prior is not None, stamped))
+        if nodes and self.kuzu:  # MERGE is slow on Kuzu: create only the nodes not there yet
+            rows, _, _ = await self.driver.execute_query(_KUZU_KNOWN_NODES, uuids=list(nodes))
+            known = {r["uuid"] for r in rows}
+            self._nodes.update(known)
+            nodes = {k: v for k, v in nodes.items() if k not in known}
         node_list = list(nodes.values())
         names = self.embedder.embed([n.summary or n.name for n in node_list])
         for node, vector in zip(node_list, names, strict=True):
@@ -415,7 +435,7 @@ class GraphitiMemory(MemoryBackend):
                     "group_id": n.group_id,
                     "labels": sorted({*n.labels, "Entity"}),
                     "created_at": _utc(n.created_at),
-                    "embedding": _vector(n.name_embedding or []),
+                    "embedding": self.embedder.literal(n.summary or n.name),
                     "summary": n.summary,
                     "attributes": json.dumps(n.attributes),
                 }
@@ -431,11 +451,11 @@ class GraphitiMemory(MemoryBackend):
                 "created_at": _utc(e.created_at),
                 "name": e.name,
                 "fact": e.fact,
-                "embedding": _vector(e.fact_embedding or []),
+                "embedding": self.embedder.literal(f.text),
                 "valid_at": _utc(e.valid_at),
                 "attributes": json.dumps(e.attributes),
             }
-            for e, known, _ in edges
+            for e, known, f in edges
             if not known
         ]
         if new:
@@ -444,10 +464,10 @@ class GraphitiMemory(MemoryBackend):
             {
                 "uuid": e.uuid,
                 "fact": e.fact,
-                "embedding": _vector(e.fact_embedding or []),
+                "embedding": self.embedder.literal(f.text),
                 "attributes": json.dumps(e.attributes),
             }
-            for e, known, _ in edges
+            for e, known, f in edges
             if known
         ]
         if reopened:  # a known belief's words or validity changed: reset it first
