@@ -108,3 +108,18 @@ def test_local_embedder_and_reranker_need_no_api() -> None:
     assert len(vector) == embedder.dim
     ranked = asyncio.run(LocalReranker(embedder).rank("oat milk", ["steak", "oat drink"]))
     assert [p for p, _ in ranked] == ["oat drink", "steak"]
+
+
+def test_async_callers_await_graphiti_on_the_private_loop(tmp_path: Path) -> None:
+    memory = GraphitiMemory(tmp_path / "g.kuzu")
+    memory.remember(_facts("ann"))
+
+    async def main() -> list[dict[str, object]]:
+        rows, _, _ = await memory.submit(
+            memory.driver.execute_query("MATCH (n:Entity) RETURN n.name AS name ORDER BY name")
+        )
+        return rows  # type: ignore[return-value]
+
+    names = [r["name"] for r in asyncio.run(main())]
+    assert names == ["ann", "household:h1", "product:1"]
+    memory.close()

@@ -314,6 +314,15 @@ class GraphitiMemory(MemoryBackend):
         """Run a coroutine on the memory's private event loop (graphiti calls go here)."""
         return self._loop.run(coro)
 
+    async def submit(self, coro: Coroutine[Any, Any, T]) -> T:
+        """Await a graphiti coroutine from your own event loop: it runs on the private
+        loop (where the driver lives), and your loop is not held meanwhile."""
+        if self._loop.loop.is_closed():
+            coro.close()
+            raise StoreUnavailableError("graphiti memory is closed")
+        future = asyncio.run_coroutine_threadsafe(coro, self._loop.loop)
+        return await asyncio.wrap_future(future)
+
     # --- writes -------------------------------------------------------------------------------
     def remember(self, facts: Sequence[Fact]) -> int:
         if not facts:
