@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from leafloaf import ConfigError, Fact, Relation
+from leafloaf import ConfigError, Fact, Relation, StoreUnavailableError
 from leafloaf.memory.graphiti import GraphitiMemory, LocalEmbedder, LocalReranker
 
 T0 = datetime(2024, 1, 1, tzinfo=UTC)
@@ -123,3 +123,11 @@ def test_async_callers_await_graphiti_on_the_private_loop(tmp_path: Path) -> Non
     names = [r["name"] for r in asyncio.run(main())]
     assert names == ["ann", "household:h1", "product:1"]
     memory.close()
+
+
+def test_a_database_that_cannot_open_is_reported_unavailable(tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    with pytest.raises(StoreUnavailableError) as err:
+        GraphitiMemory(blocker / "memory.kuzu")
+    assert "a-file" in str(err.value)

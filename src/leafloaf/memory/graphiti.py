@@ -156,6 +156,14 @@ class _Loop:
         return asyncio.run_coroutine_threadsafe(coro, self.loop).result()
 
     def stop(self) -> None:
+        async def cancel_pending() -> None:  # a failed connect can leave retries running
+            tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+        if not self.loop.is_closed():
+            self.run(cancel_pending())
         self.loop.call_soon_threadsafe(self.loop.stop)
         self._thread.join()
         self.loop.close()
@@ -258,9 +266,13 @@ class GraphitiMemory(MemoryBackend):
         self.last_error: str | None = None
         try:
             self.driver: GraphDriver = self._loop.run(self._open(url, user, password))
-        except Exception:
+        except ConfigError:
             self._loop.stop()
             raise
+        except Exception as exc:
+            self._loop.stop()
+            where = url or self.path
+            raise StoreUnavailableError(f"graphiti memory at {where} failed: {exc}") from exc
         self.provider = self.driver.provider
         self.kuzu = self.provider == GraphProvider.KUZU
 
