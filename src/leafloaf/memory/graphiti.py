@@ -28,7 +28,12 @@ from urllib.parse import urlparse
 
 import numpy as np
 
-from leafloaf.errors import ConfigError, MissingExtraError, StoreUnavailableError
+from leafloaf.errors import (
+    ConfigError,
+    MissingExtraError,
+    StoreUnavailableError,
+    ValidationError,
+)
 from leafloaf.health import BackendHealth
 from leafloaf.memory.base import (
     MemoryBackend,
@@ -41,12 +46,14 @@ from leafloaf.models import Fact, Relation
 
 os.environ.setdefault("GRAPHITI_TELEMETRY_ENABLED", "false")
 try:
+    from graphiti_core import Graphiti
     from graphiti_core.cross_encoder.client import CrossEncoderClient
     from graphiti_core.driver.driver import GraphDriver, GraphProvider
     from graphiti_core.driver.operations.entity_edge_ops import EntityEdgeOperations
     from graphiti_core.driver.operations.entity_node_ops import EntityNodeOperations
     from graphiti_core.edges import EntityEdge
     from graphiti_core.embedder.client import EmbedderClient
+    from graphiti_core.llm_client.client import LLMClient
     from graphiti_core.nodes import EntityNode
 except ImportError:  # pragma: no cover - exercised only without the extra
     raise MissingExtraError("graphiti", "graphiti-core") from None
@@ -243,7 +250,10 @@ class GraphitiMemory(MemoryBackend):
     >>> mem.remember(facts); mem.recall("ann", as_of=when)      # doctest: +SKIP
 
     ``encoder`` picks the local embedding model (``"wordllama"``, ``"minilm"``); one
-    embedding dimension per database. ``user``/``password`` are for server drivers.
+    embedding dimension per database. ``user``/``password`` are for server drivers. ``llm``
+    (a graphiti ``LLMClient``, e.g. ``OpenAIGenericClient`` for any OpenAI-compatible
+    server) enables graphiti's episode extraction in :meth:`remember_text`; nothing else
+    calls it.
     """
 
     name: ClassVar[str] = "graphiti"
@@ -255,8 +265,11 @@ class GraphitiMemory(MemoryBackend):
         user: str | None = None,
         password: str | None = None,
         encoder: str = "wordllama",
+        llm: LLMClient | None = None,
     ) -> None:
         self.url = url
+        self.llm = llm
+        self._graphiti: Graphiti | None = None
         self.path = os.fspath(path)
         self.embedder = LocalEmbedder(encoder)
         self.reranker = LocalReranker(self.embedder)
@@ -554,9 +567,63 @@ class GraphitiMemory(MemoryBackend):
         target = self._node_for_subject(user_id, subject)
         return oldest_first(self._edges(user_id, "t.uuid = $target", target=target), subject)
 
+    def remember_text(self, user_id: str, text: str, at: datetime | None = None) -> Fact:
+        """Remember what a shopper said: a ``SAID`` belief (no LLM), and, when an ``llm``
+        was configured, the statement as a graphiti episode (the LLM extracts entities and
+        facts into the shopper's partition; ``forget_user`` erases them too).
+
+        Returns the ``SAID`` fact. An LLM failure raises :class:`StoreUnavailableError`
+        after the fact is stored.
+        """
+        check_recall(user_id, at, 0)
+        if not isinstance(text, str) or not text.strip():
+            raise ValidationError("text", text, "must be a non-empty statement")
+        when = at or datetime.now(UTC)
+        digest = hashlib.sha256(f"{user_id}\x00{text}\x00{when.isoformat()}".encode()).hexdigest()
+        said = Fact(
+            user_id=user_id,
+            subject=f"statement:{digest[:16]}",
+            relation=Relation.SAID,
+            object=text,
+            valid_at=when,
+            source="said",
+        )
+        self.remember([said])
+        if self.llm is not None:
+            try:
+                self.run(self._episode(user_id, text, when, digest[:16]))
+            except Exception as exc:
+                self.last_error = str(exc)
+                raise StoreUnavailableError(f"graphiti episode extraction failed: {exc}") from exc
+        return said
+
+    async def _episode(self, user_id: str, text: str, when: datetime, name: str) -> None:
+        if self._graphiti is None:
+            if not hasattr(self.driver, "_database"):  # graphiti 0.31's Kuzu driver lacks it
+                self.driver._database = ""
+            self._graphiti = Graphiti(
+                graph_driver=self.driver,
+                llm_client=self.llm,
+                embedder=self.embedder,
+                cross_encoder=self.reranker,
+            )
+        await self._graphiti.add_episode(
+            name=f"statement {name}",
+            episode_body=text,
+            source_description="shopper statement",
+            reference_time=when,
+            group_id=_group(user_id),
+        )
+
     def forget_user(self, user_id: str) -> None:
         with self._lock:
-            self.run(self._node_ops.delete_by_group_id(self.driver, _group(user_id)))
+            group = _group(user_id)
+            self.run(self._node_ops.delete_by_group_id(self.driver, group))
+            self.run(
+                self.driver.execute_query(
+                    "MATCH (e:Episodic) WHERE e.group_id = $gid DETACH DELETE e", gid=group
+                )
+            )
             self._nodes.clear()  # shared nodes are merged again, idempotently
 
     def count(self, user_id: str | None = None) -> dict[str, int]:
