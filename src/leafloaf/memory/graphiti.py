@@ -236,7 +236,7 @@ MATCH (e:RelatesToNode_ {uuid: u})
 RETURN e.uuid AS uuid, e.created_at AS created_at, e.expired_at AS expired_at
 """
 _KUZU_EDGES = """
-MATCH (s:Entity {uuid: $shopper})-[:RELATES_TO]->(e:RelatesToNode_)-[:RELATES_TO]->(t:Entity)
+MATCH (s:Entity {uuid: $shopper})-[:RELATES_TO]->(e:RelatesToNode_)%s
 WHERE %s
 RETURN e.name AS name, e.valid_at AS valid_at, e.invalid_at AS invalid_at,
        e.created_at AS created_at, e.expired_at AS expired_at, e.attributes AS attributes
@@ -519,8 +519,11 @@ class GraphitiMemory(MemoryBackend):
         shopper = _uid("node", "shopper", user_id)
         try:
             if self.kuzu:
+                target = "-[:RELATES_TO]->(t:Entity)" if "t." in where else ""
                 rows, _, _ = self.run(
-                    self.driver.execute_query(_KUZU_EDGES % where, shopper=shopper, **params)
+                    self.driver.execute_query(
+                        _KUZU_EDGES % (target, where), shopper=shopper, **params
+                    )
                 )
                 return [_fact(r) for r in rows]
             found = self.run(self._edge_ops.get_by_node_uuid(self.driver, shopper))
