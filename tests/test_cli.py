@@ -242,3 +242,16 @@ def test_help_examples_run_as_written(
         assert "wrote reports" in out  # relative to where it runs, never into the package
     else:
         assert "=== Shopper" in out
+
+
+def test_bench_memory_writes_belief_and_recall_figures(
+    folders: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = ["bench", "memory", "--data", str(folders["instacart"]), "--quick"]
+    code, _, err = run([*argv, "--out", str(tmp_path)], capsys)
+    assert code == 0, err
+    results = json.loads((tmp_path / "memory.json").read_text())
+    assert results["shoppers"] == 12 and results["facts"] > 0
+    assert results["graphiti_kuzu_edges"] == results["facts"]  # every belief is an edge
+    assert results["graphiti_kuzu_recall_p95_ms"] > 0
+    assert "GraphitiMemory (Kuzu)" in (tmp_path / "memory.md").read_text()

@@ -16,6 +16,7 @@ from leafloaf import (
     EngineConfig,
     Event,
     GraphitiPersonalizationEngine,
+    InMemoryMemory,
     InMemoryStore,
     Product,
     StoreUnavailableError,
@@ -139,8 +140,12 @@ def _history() -> list[Event]:
 
 
 def test_forget_user_erases_every_trace() -> None:
-    engine = _engine(_history())
+    engine = GraphitiPersonalizationEngine(
+        CATALOG, memory=InMemoryMemory(), clock=lambda: T0 + timedelta(days=100)
+    )
+    engine.record_many(_history())
     engine.declare_avoidance("ann", "department:d1", at=T0)
+    assert engine.sync_memory(timeout=60)
     exported = engine.export_user("ann")
     assert len(exported["events"]) == 18
     assert exported["state"] and exported["memory"]
@@ -149,7 +154,7 @@ def test_forget_user_erases_every_trace() -> None:
     engine.forget_user("ann")
     assert engine.store.rows("ann") == {}
     assert list(engine.store.events("ann")) == []
-    assert engine.memory.recall("ann") == []
+    assert engine.memory.history("ann") == []
     assert "ann" not in engine.users()
     assert engine.population.n_users == before - 1
     assert engine.export_user("ann")["events"] == []

@@ -23,7 +23,7 @@ from leafloaf.errors import (
     ValidationError,
 )
 from leafloaf.health import BackendHealth
-from leafloaf.memory import InMemoryMemory, MemoryBackend, MemoryFact
+from leafloaf.memory import InMemoryMemory, MemoryBackend
 from leafloaf.models import (
     AttributeAffinity,
     BudgetProfile,
@@ -33,12 +33,14 @@ from leafloaf.models import (
     Event,
     EventType,
     Explanation,
+    Fact,
     HouseholdProfile,
     Product,
     QuantitySuggestion,
     Ranking,
     RecordReport,
     Rejection,
+    Relation,
     ReorderItem,
     ReorderPrediction,
     ScoredProduct,
@@ -111,6 +113,7 @@ __all__ = [
     "Event",
     "EventType",
     "Explanation",
+    "Fact",
     "GraphitiPersonalizationEngine",
     "HouseholdProfile",
     "InMemoryCache",
@@ -119,7 +122,6 @@ __all__ = [
     "LeafLoafError",
     "LeafLoafSettings",
     "MemoryBackend",
-    "MemoryFact",
     "MissingExtraError",
     "NullSink",
     "Outbox",
@@ -131,6 +133,7 @@ __all__ = [
     "RedisCache",
     "RedisStore",
     "Rejection",
+    "Relation",
     "ReorderItem",
     "ReorderPrediction",
     "SQLiteStore",

@@ -45,6 +45,7 @@ examples (from the root of a clone):
   leafloaf bench --data examples/data/instacart_sample --users 50 --quick
   leafloaf bench search --data examples/data/instacart_sample --quick
   leafloaf bench stores --data examples/data/instacart_sample --users 30 --quick
+  leafloaf bench memory --data examples/data/instacart_sample --quick
 """
 
 
@@ -154,11 +155,12 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument(
         "what",
         nargs="?",
-        choices=["core", "search", "runtime", "stores"],
+        choices=["core", "search", "runtime", "stores", "memory"],
         default="core",
         help="core (default): ingest, re-rank, memory; search: LocalSearch; runtime: re-rank "
         "under writers and refits, asyncio hold, memory growth (--scales); stores: events/s "
-        "and latency per operation of memory, sqlite, redis (and spanner when configured)",
+        "and latency per operation of memory, sqlite, redis (and spanner when configured); "
+        "memory: belief writes/s and recall latency on embedded Graphiti (leafloaf[graphiti])",
     )
     bench.add_argument("--data", metavar="PATH", help="data folder (same default as demo)")
     bench.add_argument("--format", choices=["instacart", "completejourney"], default=None,
@@ -239,6 +241,12 @@ def _bench(args: argparse.Namespace) -> None:
             engine.record_many(dataset.events)
         results = run_search_bench(dataset.catalog, engine, repeats=3 if args.quick else 20)
         paths = write_search_report(results, out, "leafloaf bench search")
+    elif args.what == "memory":
+        from leafloaf.bench.memory import run_memory_bench, write_memory_report
+
+        results = run_memory_bench(dataset, quick=args.quick)
+        command = "leafloaf bench memory" + (f" --users {args.users}" if args.users else "")
+        paths = write_memory_report(results, out, command)
     elif args.what == "runtime":
         from leafloaf.bench.runtime import run_runtime_bench, write_runtime_report
 

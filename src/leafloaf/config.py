@@ -58,6 +58,9 @@ class EngineConfig(BaseModel):
     """Next basket: weight of restock timing vs. recency-weighted frequency."""
     refit_fraction: float = Field(default=0.05, gt=0)
     """The background refitter rebuilds population statistics once the log grew by this much."""
+    remember_beliefs: bool | None = None
+    """Write what the engine believes about each shopper to its memory backend after each
+    refit and declaration (off the request path). None: on when a ``memory`` was passed."""
     background_refit: bool = True
     """Refit in a background thread (reads never wait); False refits only when you call ``fit``."""
     batch_size: int = Field(default=50_000, gt=0)

@@ -52,18 +52,21 @@ from leafloaf.models import (
     DietaryProfile,
     Event,
     Explanation,
+    Fact,
     HouseholdProfile,
     Product,
     QuantitySuggestion,
     Ranking,
     RecordReport,
     Rejection,
+    Relation,
     ReorderPrediction,
     ScoredProduct,
     UserPreferences,
     UsualOrder,
 )
 from leafloaf.runtime.aio import AsyncEngine
+from leafloaf.runtime.beliefs import BeliefWriter
 from leafloaf.runtime.cache import ProfileCache
 from leafloaf.runtime.ingest import Ingestor, coerce_event
 from leafloaf.runtime.outbox import Outbox
@@ -154,7 +157,7 @@ class GraphitiPersonalizationEngine:
         self.catalog = catalog
         self.store = open_store(store, **store_options)
         self.analytics = analytics or NullSink()
-        self.memory = memory or InMemoryMemory()
+        self.memory = memory if memory is not None else InMemoryMemory()
         self.clock = clock or (lambda: datetime.now(UTC))
         self.config = config or EngineConfig()
         self._decay_rate = math.log(2) / self.config.half_life_days
@@ -169,10 +172,19 @@ class GraphitiPersonalizationEngine:
         self._ingest = Ingestor(
             self.store, self._decay_rate, self._on_commit, outbox, self.config.batch_size
         )
+        remember = self.config.remember_beliefs
+        self._beliefs: BeliefWriter | None = (
+            BeliefWriter(self.memory, self._derive_beliefs, self._moment_now)
+            if (memory is not None if remember is None else remember)
+            else None
+        )
+        self._belief_dirty: set[str] = set()
+        self._beliefs_seeded = False
         self._refitter: Refitter[PopulationModel, Removal] = Refitter(
             self._fit_snapshot,
             lambda model, removal: remove_shopper(model, removal, self.catalog),
             background=self.config.background_refit,
+            on_swap=self._after_refit,
         )
         try:
             self._log_size = self.store.event_count()
@@ -308,11 +320,12 @@ class GraphitiPersonalizationEngine:
         self._stats.invalidate(users)
         self._models.invalidate(users)
         self._log_size += len(new)
-        for sink, call in ((self.analytics, "emit"), (self.memory, "remember")):
-            try:
-                getattr(sink, call)(new)
-            except Exception as exc:  # analytics and memory never cost an accepted event
-                log.warning("%s.%s failed: %s", type(sink).__name__, call, exc)
+        try:
+            self.analytics.emit(new)
+        except Exception as exc:  # analytics never costs an accepted event
+            log.warning("%s.emit failed: %s", type(self.analytics).__name__, exc)
+        if self._beliefs is not None:  # beliefs are re-derived after the next refit
+            self._belief_dirty.update(users)
         pop = self._refitter.current
         if pop is not None and self._log_size - pop.events_at_fit > (
             self.config.refit_fraction * max(pop.events_at_fit, 1)
@@ -357,6 +370,130 @@ class GraphitiPersonalizationEngine:
                 self.store.apply(batch.updates)
             self._stats.invalidate([user_id])
             self._models.invalidate([user_id])
+        if self._beliefs is not None:
+            self._beliefs.schedule([user_id])
+
+    # --- memory -------------------------------------------------------------------------------
+    def _moment_now(self) -> datetime:
+        return self._moment(None)
+
+    def _after_refit(self, model: PopulationModel) -> None:
+        """A new population model is in: look again at shoppers whose events arrived since
+        (every shopper after the first fit). Runs in the refit thread; only queues work."""
+        writer = self._beliefs
+        if writer is None:
+            return
+        with self._write_lock:
+            dirty, self._belief_dirty = self._belief_dirty, set()
+            seeded, self._beliefs_seeded = self._beliefs_seeded, True
+        writer.schedule(dirty if seeded else self.store.users())
+
+    def sync_memory(
+        self, users: Iterable[str] | None = None, wait: bool = True, timeout: float | None = None
+    ) -> bool:
+        """Re-derive beliefs for ``users`` (default: every shopper) and write the changes.
+
+        Normally this happens by itself after each refit and declaration, in a background
+        thread; call it to catch up at once. With ``wait`` it returns once everything queued
+        is written (True), or False when ``timeout`` passed. Needs belief writing on (a
+        ``memory`` passed to the engine, or ``config.remember_beliefs``).
+        """
+        writer = self._beliefs
+        if writer is None:
+            raise ConfigError(
+                "remember_beliefs", False, "pass memory= to the engine to write beliefs"
+            )
+        self.population  # noqa: B018 - the first fit, if none happened yet
+        writer.schedule(self.store.users() if users is None else list(users))
+        return writer.wait(timeout) if wait else True
+
+    def _derive_beliefs(self, user_id: str, now: datetime) -> list[Fact]:
+        """What the engine believes about a shopper now, as facts (memory diffs against it).
+
+        Reads the shopper's statistics without caching them, so a full sync does not push
+        the hot shoppers out of the profile cache.
+        """
+        stats = UserStats.from_rows(user_id, self.store.rows(user_id))
+        if not stats.items and not stats.declared:
+            return []
+        pop, catalog = self.population, self.catalog
+        facts: list[Fact] = []
+
+        def add(subject: str, relation: Relation, obj: str, since: datetime, **kw: Any) -> None:
+            facts.append(
+                Fact(
+                    user_id=user_id,
+                    subject=subject,
+                    relation=relation,
+                    object=obj,
+                    valid_at=min(since, now),
+                    **kw,
+                )
+            )
+
+        orders = max(stats.orders, 1)
+        days = stats.basket_days()
+        if days:
+            usual = usual_order(stats, pop, catalog, self.config, days[-1], 10)
+            for item in usual.items:
+                own = stats.items.get(item.product_id)
+                if own is None or own.lines < 2:
+                    continue  # once is not "regularly"
+                add(
+                    f"product:{item.product_id}",
+                    Relation.BUYS_REGULARLY,
+                    item.name,
+                    _day_time(own.first_day),
+                    confidence=min(own.lines / orders, 1.0),
+                )
+                if item.quantity != 1:
+                    add(
+                        f"product:{item.product_id}",
+                        Relation.TYPICAL_QUANTITY,
+                        f"{item.quantity:g}",
+                        now,
+                    )
+        declared_days = {
+            key[5:]: max(values[0], values[1])
+            for key, values in self.store.rows(user_id).items()
+            if key.startswith("decl:")
+        }
+        for avoided in self._dietary(user_id, stats).avoided:
+            since = (
+                _day_time(declared_days[avoided.attribute])
+                if avoided.attribute in declared_days
+                else now
+            )
+            add(
+                f"diet:{avoided.attribute}",
+                Relation.AVOIDS,
+                attribute_label(avoided.attribute),
+                since,
+                source=avoided.source,
+                confidence=round(avoided.probability, 2),
+            )
+        budget = budget_profile(stats, pop, catalog)
+        if budget.sensitivity != "unknown":
+            add("price:overall", Relation.PRICE_SENSITIVITY, budget.sensitivity, now)
+        brands: dict[str, float] = {}
+        for pid, bought in stats.purchased.items():
+            brand = catalog.get(pid).brand if pid in catalog else None
+            if brand:
+                brands[brand] = brands.get(brand, 0.0) + bought.lines
+        total = sum(brands.values())
+        for brand, lines in brands.items():
+            if lines >= 3 and lines >= 0.25 * total:
+                add(f"brand:{brand}", Relation.PREFERS_BRAND, brand, now)
+        household = self._household(user_id, stats)
+        if household.shared_probability >= 0.5:
+            add(
+                f"household:{user_id}",
+                Relation.MEMBER_OF_HOUSEHOLD,
+                "a shared household account",
+                now,
+                confidence=round(household.shared_probability, 2),
+            )
+        return facts
 
     # --- learned state ------------------------------------------------------------------------
     def fit(self) -> PopulationModel:
@@ -609,7 +746,9 @@ class GraphitiPersonalizationEngine:
 
     def dietary_profile(self, user_id: str) -> DietaryProfile:
         """Attributes the shopper avoids: declared ones, then confidently inferred ones."""
-        stats = self._user_stats(user_id)
+        return self._dietary(user_id, self._user_stats(user_id))
+
+    def _dietary(self, user_id: str, stats: UserStats) -> DietaryProfile:
         pop = self.population
         lines = stats.lines
         bought: set[str] = set()
@@ -729,7 +868,9 @@ class GraphitiPersonalizationEngine:
 
     def household_profile(self, user_id: str) -> HouseholdProfile:
         """Whether the account looks shared by a household (declared members, or behaviour)."""
-        stats = self._user_stats(user_id)
+        return self._household(user_id, self._user_stats(user_id))
+
+    def _household(self, user_id: str, stats: UserStats) -> HouseholdProfile:
         members = len(stats.members)
         pop = self.population
         features = household_features(stats, self.catalog) or {}
@@ -889,6 +1030,8 @@ class GraphitiPersonalizationEngine:
                 dismissals=item.dismisses,
             )
         reasons = self._term_reasons(model, product_id, terms, None)
+        facts = self._cited_facts(user_id, product_id)
+        reasons += [_cite(f) for f in facts]
         return Explanation(
             user_id=user_id,
             product_id=product_id,
@@ -896,6 +1039,23 @@ class GraphitiPersonalizationEngine:
             statistics=statistics,
             contributions=terms,
             reasons=reasons,
+            facts=facts,
+        )
+
+    def _cited_facts(self, user_id: str, product_id: str) -> list[Fact]:
+        """Current beliefs in memory about the product and the diets it touches."""
+        subjects = {f"product:{product_id}"}
+        subjects.update(f"diet:{a}" for a in self.catalog.attributes(product_id))
+        brand = self.catalog.get(product_id).brand
+        if brand:
+            subjects.add(f"brand:{brand}")
+        try:
+            held = self.memory.recall(user_id, limit=1_000)
+        except Exception as exc:  # memory never costs an answer
+            log.warning("%s.recall failed: %s", type(self.memory).__name__, exc)
+            return []
+        return sorted(
+            (f for f in held if f.subject in subjects), key=lambda f: (f.valid_at, f.subject)
         )
 
     def preferences(self, user_id: str) -> UserPreferences:
@@ -966,7 +1126,7 @@ class GraphitiPersonalizationEngine:
             "preferences": self.preferences(user_id).model_dump(mode="json"),
             "state": {key: _json_floats(v) for key, v in sorted(self.store.rows(user_id).items())},
             "events": events,
-            "memory": [f.model_dump(mode="json") for f in self.memory.recall(user_id, limit=10**6)],
+            "memory": [f.model_dump(mode="json") for f in self.memory.history(user_id)],
         }
 
     def forget_user(self, user_id: str) -> None:
@@ -994,7 +1154,13 @@ class GraphitiPersonalizationEngine:
             self.store.checkpoint()
             self._ingest.forget_user(user_id)
             self.analytics.forget_user(user_id)
-            self.memory.forget_user(user_id)
+            self._belief_dirty.discard(user_id)
+            if self._beliefs is not None:
+                with self._beliefs.exclusive():  # no belief about them written after this
+                    self._beliefs.discard(user_id)
+                    self.memory.forget_user(user_id)
+            else:
+                self.memory.forget_user(user_id)
             self._stats.invalidate([user_id, *accounts])
             self._models.clear()
             self._refitter.remove(removal)
@@ -1065,6 +1231,8 @@ class GraphitiPersonalizationEngine:
         except Exception as exc:
             log.warning("outbox replay at close failed (%s); the events stay in the outbox", exc)
         self._refitter.close()
+        if self._beliefs is not None:
+            self._beliefs.close()
         self.analytics.close()
         self.memory.close()
         outbox = self._ingest.outbox
@@ -1082,6 +1250,27 @@ def _check_k(k: Any, name: str = "k", least: int = 0) -> int:
     if isinstance(k, bool) or not isinstance(k, int) or k < least:
         raise ValidationError(name, k, f"must be a whole number >= {least}")
     return k
+
+
+_CITES = {
+    Relation.BUYS_REGULARLY: "you have bought {object} regularly since {date}",
+    Relation.AVOIDS: "you have avoided {object} since {date}",
+    Relation.TYPICAL_QUANTITY: "you have usually taken {object} since {date}",
+    Relation.PREFERS_BRAND: "you have preferred {object} since {date}",
+    Relation.PRICE_SENSITIVITY: "you have shopped as {object} since {date}",
+    Relation.MEMBER_OF_HOUSEHOLD: "this has been {object} since {date}",
+    Relation.SAID: "you said {object!r} on {date}",
+}
+
+
+def _cite(fact: Fact) -> str:
+    """A remembered belief in words, with its date (``explain`` cites it)."""
+    return _CITES[fact.relation].format(object=fact.object, date=fact.valid_at.date())
+
+
+def _day_time(day: float) -> datetime:
+    """A statistics day number (days since the epoch) as a UTC time."""
+    return datetime.fromtimestamp(day * SECONDS_PER_DAY, UTC)
 
 
 def _json_floats(values: Sequence[float]) -> list[float | None]:

@@ -23,12 +23,14 @@ __all__ = [
     "Event",
     "EventType",
     "Explanation",
+    "Fact",
     "HouseholdProfile",
     "Product",
     "QuantitySuggestion",
     "Ranking",
     "RecordReport",
     "Rejection",
+    "Relation",
     "ReorderItem",
     "ReorderPrediction",
     "ScoredProduct",
@@ -325,6 +327,108 @@ class Event(ValidatedModel):
         )
 
 
+# --- memory --------------------------------------------------------------------------------
+
+
+class Relation(StrEnum):
+    """What a remembered belief says about a shopper and its subject."""
+
+    BUYS_REGULARLY = "buys_regularly"
+    AVOIDS = "avoids"
+    PREFERS_BRAND = "prefers_brand"
+    TYPICAL_QUANTITY = "typical_quantity"
+    PRICE_SENSITIVITY = "price_sensitivity"
+    MEMBER_OF_HOUSEHOLD = "member_of_household"
+    SAID = "said"
+
+
+_RELATION_WORDS = {
+    Relation.BUYS_REGULARLY: "buys regularly",
+    Relation.AVOIDS: "avoids",
+    Relation.PREFERS_BRAND: "prefers the brand",
+    Relation.TYPICAL_QUANTITY: "usually takes",
+    Relation.PRICE_SENSITIVITY: "shops on price as",
+    Relation.MEMBER_OF_HOUSEHOLD: "is a member of household",
+    Relation.SAID: "said",
+}
+
+SUBJECT_KINDS = ("product", "category", "brand", "diet", "household", "price", "statement")
+"""Prefixes a fact's ``subject`` starts with (``"product:24852"``): the graph node's type."""
+
+
+class Fact(ValidatedModel):
+    """One belief about a shopper, with bi-temporal validity.
+
+    ``subject`` names what the belief is about, typed by its prefix (``product:24852``,
+    ``diet:dairy``, ``brand:Oatly``, ``household:h1``, ``price:overall``,
+    ``statement:<id>``); ``object`` is its value in words (a product name, ``"2"``,
+    ``"budget"``). Valid time: the belief held from ``valid_at`` until ``invalid_at``
+    (``None``: still holds). Record time: a backend sets ``recorded_at`` when it stores the
+    belief and ``expired_at`` when it stores its invalidation; beliefs are never deleted.
+    A fact's identity is ``(user_id, subject, relation, valid_at)``: remembering it again
+    (with ``invalid_at`` set, say) updates that belief.
+
+    >>> from datetime import datetime, UTC
+    >>> f = Fact(user_id="ann", subject="product:1", relation="buys_regularly",
+    ...          object="Oat milk", valid_at=datetime(2017, 3, 2, tzinfo=UTC))
+    >>> f.text
+    'buys regularly Oat milk'
+    >>> f.holds_at(datetime(2018, 1, 1, tzinfo=UTC))
+    True
+    """
+
+    user_id: str = Field(min_length=1)
+    subject: str = Field(min_length=3)
+    relation: Relation
+    object: str
+    valid_at: datetime
+    invalid_at: datetime | None = None
+    source: str = "engine"
+    confidence: float = Field(default=1.0, ge=0.0, le=1.0)
+    recorded_at: datetime | None = None
+    expired_at: datetime | None = None
+
+    @field_validator("subject")
+    @classmethod
+    def _typed_subject(cls, value: str) -> str:
+        kind, sep, rest = value.partition(":")
+        if not sep or not rest or kind not in SUBJECT_KINDS:
+            raise ValueError(f"must start with one of {list(SUBJECT_KINDS)} and ':'")
+        return value
+
+    @field_validator("valid_at", "invalid_at", "recorded_at", "expired_at")
+    @classmethod
+    def _aware(cls, value: datetime | None) -> datetime | None:
+        if value is not None and (value.tzinfo is None or value.utcoffset() is None):
+            raise ValueError("must be timezone-aware")
+        return value
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Self:
+        if self.invalid_at is not None and self.invalid_at < self.valid_at:
+            raise ValueError("invalid_at must not be before valid_at")
+        return self
+
+    @property
+    def kind(self) -> str:
+        """The subject's node type (``"product"``, ``"diet"``...)."""
+        return self.subject.partition(":")[0]
+
+    @property
+    def key(self) -> tuple[str, str, str, float]:
+        """The belief's identity: user, subject, relation and when it became valid."""
+        return (self.user_id, self.subject, self.relation.value, self.valid_at.timestamp())
+
+    @property
+    def text(self) -> str:
+        """The belief in words, without the shopper (``"buys regularly Oat milk"``)."""
+        return f"{_RELATION_WORDS[self.relation]} {self.object}"
+
+    def holds_at(self, when: datetime) -> bool:
+        """True when the belief was valid at ``when`` (``valid_at <= when < invalid_at``)."""
+        return self.valid_at <= when and (self.invalid_at is None or when < self.invalid_at)
+
+
 # --- results -------------------------------------------------------------------------------
 
 
@@ -558,6 +662,8 @@ class Explanation(_Result):
     statistics: dict[str, float]
     contributions: dict[str, float]
     reasons: list[str]
+    facts: list[Fact] = Field(default_factory=list)
+    """Remembered beliefs the reasons cite, with their dates."""
 
 
 class AttributeAffinity(_Result):

@@ -1,5 +1,25 @@
-"""Memory backends: in-process by default; graphiti-core (temporal graph) plugs in here."""
+"""Memory backends: beliefs about shoppers in this process, or in a graphiti-core graph.
 
-from leafloaf.memory.base import InMemoryMemory, MemoryBackend, MemoryFact
+``GraphitiMemory`` loads on first use: it needs ``leafloaf[graphiti]``.
 
-__all__ = ["InMemoryMemory", "MemoryBackend", "MemoryFact"]
+>>> from leafloaf.memory import GraphitiMemory   # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from leafloaf.memory.base import Fact, InMemoryMemory, MemoryBackend, Relation
+
+if TYPE_CHECKING:
+    from leafloaf.memory.graphiti import GraphitiMemory
+
+__all__ = ["Fact", "GraphitiMemory", "InMemoryMemory", "MemoryBackend", "Relation"]
+
+
+def __getattr__(name: str) -> object:
+    if name != "GraphitiMemory":
+        raise AttributeError(f"module 'leafloaf.memory' has no attribute {name!r}")
+    from leafloaf.memory.graphiti import GraphitiMemory
+
+    return GraphitiMemory

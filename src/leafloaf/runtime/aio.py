@@ -23,7 +23,7 @@ _METHODS = frozenset(
         "usual_order", "next_basket", "reorder_due", "dietary_profile", "complements",
         "suggest_quantity", "budget_profile", "household_profile", "rerank", "search",
         "explain", "preferences", "export_user", "forget_user", "merge", "users",
-        "dead_letters", "close",
+        "dead_letters", "sync_memory", "close",
     }
 )  # fmt: skip
 

@@ -32,14 +32,22 @@ class Refitter(Generic[M, R]):
     """Holds the current model and refits it in a daemon thread on request.
 
     ``fit`` builds a model from a store snapshot and returns it with the :attr:`epoch` read
-    when that snapshot was taken; ``apply(model, removal)`` takes one removal (a forgotten
+    when that snapshot was taken; ``on_swap(model)`` runs after each swap (it must only queue
+    work); ``apply(model, removal)`` takes one removal (a forgotten
     shopper) out of a model. Removals recorded after a fit's snapshot are applied to its
     result before it is swapped in.
     """
 
-    def __init__(self, fit: Fit[M], apply: Callable[[M, R], M], background: bool = True) -> None:
+    def __init__(
+        self,
+        fit: Fit[M],
+        apply: Callable[[M, R], M],
+        background: bool = True,
+        on_swap: Callable[[M], None] | None = None,
+    ) -> None:
         self._fit = fit
         self._apply = apply
+        self._on_swap = on_swap
         self.background = background
         self._epoch = 0
         self._removals: list[tuple[int, R]] = []
@@ -94,6 +102,11 @@ class Refitter(Generic[M, R]):
             self._removals = [(e, r) for e, r in self._removals if e > since]
             self._current = model
         self.fits += 1
+        if self._on_swap is not None:
+            try:  # a hook (the engine's memory sync) never costs the new model
+                self._on_swap(model)
+            except Exception as exc:
+                log.warning("after-refit hook failed: %s", exc)
         return model
 
     def remove(self, removal: R) -> None:
