@@ -6,6 +6,28 @@
 from importlib.metadata import PackageNotFoundError
 from importlib.metadata import version as _installed_version
 
+from leafloaf.agents import (
+    Assistant,
+    AssistantReply,
+    AsyncAssistant,
+    InMemorySessionStore,
+    Intent,
+    LLMSupervisor,
+    LocalSupervisor,
+    OrderAgent,
+    PendingAction,
+    ProductSearchAgent,
+    ProductSuggestion,
+    ReplyPart,
+    ResponseCompiler,
+    Route,
+    SessionState,
+    SessionStore,
+    Slots,
+    SQLiteSessionStore,
+    Supervisor,
+    TurnResult,
+)
 from leafloaf.analytics import AnalyticsSink, NullSink
 from leafloaf.catalog import Catalog
 from leafloaf.config import EngineConfig
@@ -20,6 +42,7 @@ from leafloaf.errors import (
     ValidationError,
 )
 from leafloaf.health import BackendHealth
+from leafloaf.llm import LLM, LLMError, OpenAICompatibleLLM
 from leafloaf.memory import InMemoryMemory, MemoryBackend, MemoryFact
 from leafloaf.models import (
     AttributeAffinity,
@@ -65,7 +88,11 @@ except PackageNotFoundError:  # imported from a source tree that was never insta
     __version__ = "0+unknown"
 
 __all__ = [
+    "LLM",
     "AnalyticsSink",
+    "Assistant",
+    "AssistantReply",
+    "AsyncAssistant",
     "AsyncEngine",
     "AttributeAffinity",
     "BackendHealth",
@@ -86,17 +113,27 @@ __all__ = [
     "HouseholdProfile",
     "InMemoryMemory",
     "InMemoryOrders",
+    "InMemorySessionStore",
     "InMemoryStore",
+    "Intent",
+    "LLMError",
+    "LLMSupervisor",
     "LeafLoafError",
+    "LocalSupervisor",
     "MemoryBackend",
     "MemoryFact",
     "MissingExtraError",
     "NullSink",
+    "OpenAICompatibleLLM",
     "Order",
+    "OrderAgent",
     "OrderBackend",
     "Outbox",
+    "PendingAction",
     "PersonalizedHit",
     "Product",
+    "ProductSearchAgent",
+    "ProductSuggestion",
     "QuantitySuggestion",
     "Ranking",
     "Reason",
@@ -104,16 +141,25 @@ __all__ = [
     "Rejection",
     "ReorderItem",
     "ReorderPrediction",
+    "ReplyPart",
+    "ResponseCompiler",
+    "Route",
     "SQLiteOrders",
+    "SQLiteSessionStore",
     "SQLiteStore",
     "ScoredProduct",
     "SearchBackend",
     "SearchFilters",
     "SearchHealth",
     "SearchHit",
+    "SessionState",
+    "SessionStore",
+    "Slots",
     "StateStore",
     "StoreError",
     "StoreUnavailableError",
+    "Supervisor",
+    "TurnResult",
     "UnknownProductError",
     "UserPreferences",
     "UsualItem",

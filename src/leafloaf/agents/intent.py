@@ -1,0 +1,105 @@
+"""The default intent model: character and word n-grams, logistic regression (scikit-learn).
+
+Trained on first use from the shipped labelled messages (under a second on one core), so no
+pickled model ties the package to one scikit-learn version. Character n-grams make it
+robust to typos ("chekout", "remvoe"); word n-grams carry phrases ("running out").
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from leafloaf.agents.base import Intent
+from leafloaf.agents.slots import mask_products
+from leafloaf.agents.utterances import load_utterances
+from leafloaf.errors import MissingExtraError
+
+__all__ = ["IntentModel", "intent_model"]
+
+_BRACKET = re.compile(r"\[([^\]]*)\]")
+
+
+class IntentModel:
+    """Predicts the intent of one clause with its probability.
+
+    >>> model = IntentModel.fit_shipped()
+    >>> model.predict(["whats in my cart", "chekout pls"])[0][0]
+    <Intent.SHOW_CART: 'show_cart'>
+    """
+
+    def __init__(self, pipeline: Any) -> None:
+        self._pipeline = pipeline
+        self._labels = [Intent(label) for label in pipeline.classes_]
+
+    @classmethod
+    def fit(cls, texts: Sequence[str], labels: Sequence[str]) -> IntentModel:
+        """Train on ``"clause<TAB>shape"`` rows (see :func:`mask_products`) and intents."""
+        try:
+            from sklearn.feature_extraction.text import TfidfVectorizer
+            from sklearn.linear_model import LogisticRegression
+            from sklearn.pipeline import make_pipeline, make_union
+            from sklearn.preprocessing import FunctionTransformer
+        except ImportError as exc:
+            raise MissingExtraError("assistant", "scikit-learn") from exc
+        features = make_union(
+            make_pipeline(
+                FunctionTransformer(_raw),
+                TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True),
+            ),
+            make_pipeline(
+                FunctionTransformer(_shape),
+                TfidfVectorizer(analyzer="word", ngram_range=(1, 3), sublinear_tf=True,
+                                token_pattern=r"\S+"),
+            ),
+        )  # fmt: skip
+        pipeline = make_pipeline(features, LogisticRegression(C=20.0, max_iter=3000))
+        pipeline.fit(list(texts), list(labels))
+        return cls(pipeline)
+
+    @classmethod
+    def fit_shipped(cls, include_held_out: bool = False) -> IntentModel:
+        """Train on the shipped messages (the training split unless told otherwise)."""
+        texts, labels = [], []
+        for utterance in load_utterances():
+            if utterance.held_out and not include_held_out:
+                continue
+            for intent, clause in utterance.clauses:
+                raw = _BRACKET.sub(r"\1", clause).lower()
+                texts.append(f"{raw}\t{mask_products(_BRACKET.sub(' item ', clause))}")
+                labels.append(intent)
+        return cls.fit(texts, labels)
+
+    def predict(self, texts: Sequence[str]) -> list[tuple[Intent, float]]:
+        """The most likely intent of each clause and its probability."""
+        if not texts:
+            return []
+        rows = [f"{t.lower()}\t{mask_products(t)}" for t in texts]
+        probabilities = self._pipeline.predict_proba(rows)
+        best = np.argmax(probabilities, axis=1)
+        return [(self._labels[j], float(probabilities[i, j])) for i, j in enumerate(best)]
+
+
+def _raw(rows: Sequence[str]) -> list[str]:
+    return [row.split("\t", 1)[0] for row in rows]
+
+
+def _shape(rows: Sequence[str]) -> list[str]:
+    return [row.split("\t", 1)[1] for row in rows]
+
+
+_lock = threading.Lock()
+_shipped: dict[bool, IntentModel] = {}
+
+
+def intent_model(include_held_out: bool = False) -> IntentModel:
+    """The shipped model, trained once per process (thread-safe)."""
+    with _lock:
+        model = _shipped.get(include_held_out)
+        if model is None:
+            model = _shipped[include_held_out] = IntentModel.fit_shipped(include_held_out)
+        return model
