@@ -231,7 +231,8 @@ class Assistant:
         if route.intent is Intent.SEARCH:
             return self._search(route, state, user_id)
         if route.intent is Intent.OTHER:
-            return TurnResult(intent=Intent.OTHER, said=[_HELP])
+            thanked = "thank" in route.text.lower() or "thx" in route.text.lower()
+            return TurnResult(intent=Intent.OTHER, said=["You're welcome!" if thanked else _HELP])
         return self.order_agent.handle(route, state, user_id)
 
     def _search(self, route: Route, state: SessionState, user_id: str) -> TurnResult:

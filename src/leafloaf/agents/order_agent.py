@@ -18,6 +18,10 @@ __all__ = ["OrderAgent"]
 
 _ADD_ALL = {"add", "order", "reorder", "load", "repeat", "put"}
 """First words that turn "my usual" from a list into an order ("add my usual")."""
+_EVERYTHING = {"everything", "all", "clear", "empty"}
+"""Words of a remove that empties the cart ("clear my cart", "remove everything")."""
+_SURE = 0.5
+"""Checkout is the one step that cannot be undone: below this confidence, it asks first."""
 _LISTED = 6
 """Products listed for "my usual" and "what am I running out of"."""
 
@@ -94,6 +98,8 @@ class OrderAgent:
                 candidates=[h.product_id for h in choice.candidates],
             )
             state.last_results = [h.product_id for h in choice.candidates]
+        elif choice.question and phrase:
+            result.said.append(f"Tell me which {phrase} you want after this.")
         elif phrase:
             result.said.append(f"I could not find {phrase}.")
         else:
@@ -140,6 +146,12 @@ class OrderAgent:
         result = TurnResult(intent=Intent.REMOVE)
         cart = self.orders.cart(user_id)
         slots = route.slots
+        if not slots.products and _EVERYTHING & set(tokens(route.text)):
+            for line in cart.lines:  # "clear my cart", "remove everything"
+                result.actions.append(self.orders.remove(user_id, line.product_id))
+            result.said.append("Your cart is now empty.")
+            state.focus = None
+            return result
         targets: list[str | None] = list(slots.products) or [None]
         if slots.reference == "ordinal" and slots.ordinal and cart.lines:
             index = slots.ordinal - 1 if slots.ordinal > 0 else len(cart.lines) + slots.ordinal
@@ -238,6 +250,9 @@ class OrderAgent:
     def checkout(self, route: Route, state: SessionState, user_id: str) -> TurnResult:
         """Hand the cart to the host's checkout: it becomes an order."""
         result = TurnResult(intent=Intent.CHECKOUT)
+        if route.confidence < _SURE:
+            result.clarification = "Do you want to check out now? Say \"checkout\" to confirm."
+            return result
         order = self.orders.checkout(user_id)
         if order is None:
             result.said.append("Your cart is empty, so there is nothing to check out.")

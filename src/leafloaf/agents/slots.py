@@ -18,7 +18,7 @@ from leafloaf.errors import MissingExtraError
 
 __all__ = ["diet_words", "mask_products", "parse_slots", "to_digits"]
 
-_GROUPS = {"dozen": 12.0, "couple": 2.0, "pair": 2.0, "half": 0.5}
+_GROUPS = {"couple": 2.0, "pair": 2.0, "half": 0.5}
 _UNITS = {
     "lb": "lb", "lbs": "lb", "pound": "lb", "pounds": "lb", "kg": "kg", "kilo": "kg",
     "kilos": "kg", "g": "g", "grams": "g", "oz": "oz", "ounce": "oz", "ounces": "oz",
@@ -27,7 +27,7 @@ _UNITS = {
     "bags": "bag", "box": "box", "boxes": "box", "can": "can", "cans": "can",
     "bottle": "bottle", "bottles": "bottle", "carton": "carton", "cartons": "carton",
     "bunch": "bunch", "bunches": "bunch", "loaf": "loaf", "loaves": "loaf", "jar": "jar",
-    "jars": "jar",
+    "jars": "jar", "dozen": "dozen", "dozens": "dozen",
 }  # fmt: skip
 _ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6,
              "seventh": 7, "eighth": 8, "ninth": 9, "tenth": 10, "last": -1}  # fmt: skip
@@ -53,8 +53,8 @@ _TIMES = re.compile(r"\bx\s*(\d+)\b")
 def to_digits(text: str) -> str:
     """``text`` with number words written as digits (``text2num``; needs leafloaf[assistant]).
 
-    >>> to_digits("add three bananas and a dozen eggs")
-    'add 3 bananas and 12 eggs'
+    >>> to_digits("add three bananas and a couple of limes")
+    'add 3 bananas and 2 of limes'
     """
     try:
         from text_to_num import alpha2digit
@@ -66,7 +66,10 @@ def to_digits(text: str) -> str:
         word = raw.strip(".,!?")
         after = words[i + 1].strip(".,!?") if i + 1 < len(words) else ""
         if word in ("a", "an") and after in _GROUPS:
-            continue  # "a dozen" → "dozen" → 12 below
+            continue  # "a couple" → "couple" → 2 below
+        if word in ("a", "an") and after in ("dozen", "pack", "bag", "box", "gallon", "loaf"):
+            out.append("1")  # "a dozen eggs": one carton of a dozen
+            continue
         if word in ("one", "ones") and i and words[i - 1].strip(".,!?") not in _COUNTING:
             out.append(_ONE_REF)  # "the organic one" points at a product, it counts nothing
             continue
@@ -141,7 +144,7 @@ def parse_slots(clause: str) -> Slots:
                 slots.quantity = float(word)
             runs.append([])
             continue
-        if word in _UNITS and (slots.quantity is not None or i == 0 or word in ("gallon", "lb")):
+        if word in _UNITS and (slots.quantity is not None or word in ("gallon", "lb", "dozen")):
             slots.unit = slots.unit or _UNITS[word]
             runs.append([])
             continue
