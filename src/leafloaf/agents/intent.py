@@ -117,10 +117,7 @@ def held_out_accuracy(resamples: int = 2_000, seed: int = 0) -> dict[str, Any]:
     supervisor = LocalSupervisor(IntentModel.fit_shipped(include_held_out=False))
     held_out = [u for u in load_utterances() if u.held_out]
     right = np.array(
-        [
-            tuple(r.intent.value for r in supervisor.route(u.text)) == u.intents
-            for u in held_out
-        ],
+        [tuple(r.intent.value for r in supervisor.route(u.text)) == u.intents for u in held_out],
         dtype=np.float64,
     )
     rng = np.random.default_rng(seed)

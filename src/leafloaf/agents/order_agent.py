@@ -251,7 +251,7 @@ class OrderAgent:
         """Hand the cart to the host's checkout: it becomes an order."""
         result = TurnResult(intent=Intent.CHECKOUT)
         if route.confidence < _SURE:
-            result.clarification = "Do you want to check out now? Say \"checkout\" to confirm."
+            result.clarification = 'Do you want to check out now? Say "checkout" to confirm.'
             return result
         order = self.orders.checkout(user_id)
         if order is None:
