@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 import time
@@ -56,19 +57,17 @@ def fake_llm_server() -> Iterator[FakeServer]:
             self.end_headers()
             self.wfile.write(data)
 
-        def do_GET(self) -> None:  # noqa: N802 - http.server's name
+        def do_GET(self) -> None:
             self._send(200, {"data": [{"id": "fake-model"}]})
 
-        def do_POST(self) -> None:  # noqa: N802 - http.server's name
+        def do_POST(self) -> None:
             length = int(self.headers.get("Content-Length", 0))
             body = json.loads(self.rfile.read(length) or b"{}")
             status, answer, delay = state.answer(body)
             if delay:
                 time.sleep(delay)
-            try:
-                self._send(status, answer)
-            except (BrokenPipeError, ConnectionResetError):
-                pass  # the client timed out and left
+            with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+                self._send(status, answer)  # unless the client timed out and left
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
