@@ -1,4 +1,4 @@
-"""The ``leafloaf`` command: ``demo``, ``evaluate`` and ``bench``.
+"""The ``leafloaf`` command: ``demo``, ``evaluate``, ``bench`` and ``chat``.
 
 A user's mistake (a bad argument, a missing or wrong data folder, a count below 1) is one
 line on stderr and exit status 2, never a traceback. The parser is the standard library's
@@ -44,6 +44,13 @@ _BENCH_EXAMPLES = """\
 examples (from the root of a clone):
   leafloaf bench --data examples/data/instacart_sample --users 50 --quick
   leafloaf bench search --data examples/data/instacart_sample --quick
+"""
+
+
+_CHAT_EXAMPLES = """\
+examples (from the root of a clone):
+  leafloaf chat --data examples/data/instacart_sample
+  leafloaf chat --data examples/data/instacart_sample --user 16229
 """
 
 
@@ -153,10 +160,11 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument(
         "what",
         nargs="?",
-        choices=["core", "search", "runtime"],
+        choices=["core", "search", "runtime", "assistant"],
         default="core",
         help="core (default): ingest, re-rank, memory; search: LocalSearch; runtime: re-rank "
-        "under writers and refits, asyncio hold, memory growth (--scales)",
+        "under writers and refits, asyncio hold, memory growth (--scales); assistant: "
+        "Assistant.reply turn latency without an LLM (--shoppers)",
     )
     bench.add_argument("--data", metavar="PATH", help="data folder (same default as demo)")
     bench.add_argument("--format", choices=["instacart", "completejourney"], default=None,
@@ -167,6 +175,23 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--quick", action="store_true", help="fewer repetitions (smoke test)")
     bench.add_argument("--scales", default="1000,10000", metavar="N,N",
                        help="runtime: shopper counts for the memory growth curve")  # fmt: skip
+    bench.add_argument("--shoppers", type=_count, default=50, metavar="N",
+                       help="assistant: shoppers timed (default 50)")  # fmt: skip
+
+    chat = sub.add_parser(
+        "chat",
+        help="talk to the shopping assistant in the terminal, as one of the data's shoppers",
+        description="A terminal chat with the assistant (no LLM): learn a purchase history, "
+        "then type messages as one of its shoppers. /cart shows the cart, /user ID switches "
+        "shopper, /quit (or Ctrl-D) ends.",
+        epilog=_CHAT_EXAMPLES,
+        formatter_class=_formatter,
+    )
+    chat.add_argument("--data", metavar="PATH", help="data folder (same default as demo)")
+    chat.add_argument("--format", choices=["instacart", "completejourney"], default=None,
+                      help="data layout (default: detected)")  # fmt: skip
+    chat.add_argument("--user", metavar="ID", help="shopper to be (default: the first one)")
+    chat.add_argument("--users", type=_count, metavar="N", help="learn from the first N only")
     return parser
 
 
@@ -234,6 +259,11 @@ def _bench(args: argparse.Namespace) -> None:
             engine.record_many(dataset.events)
         results = run_search_bench(dataset.catalog, engine, repeats=3 if args.quick else 20)
         paths = write_search_report(results, out, "leafloaf bench search")
+    elif args.what == "assistant":
+        from leafloaf.bench.assistant import run_assistant_bench, write_assistant_report
+
+        results = run_assistant_bench(dataset, shoppers=3 if args.quick else args.shoppers)
+        paths = write_assistant_report(results, out, "leafloaf bench assistant")
     elif args.what == "runtime":
         from leafloaf.bench.runtime import run_runtime_bench, write_runtime_report
 
@@ -267,6 +297,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             run_demo(args.data, args.format, args.users, args.shoppers)
         elif args.command == "evaluate":
             _evaluate(args)
+        elif args.command == "chat":
+            from leafloaf.chat import run_chat
+
+            run_chat(args.data, args.format, args.user, args.users)
         else:
             _bench(args)
     except LeafLoafError as err:

@@ -82,6 +82,8 @@ class ResponseCompiler:
         for note in notes:
             if (bought and note.startswith("you bought it")) or note.startswith("hiding "):
                 continue  # said already, or said once for the whole reply (``skipped``)
+            if note.startswith("original position"):
+                continue  # nothing learned about it: "matches" below says why it is here
             out.append(Reason.of("engine", note=note))
         if not out and query:
             out.append(Reason.of("matches", query=query))

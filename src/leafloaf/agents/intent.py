@@ -35,6 +35,7 @@ class IntentModel:
     def __init__(self, pipeline: Any) -> None:
         self._pipeline = pipeline
         self._labels = [Intent(label) for label in pipeline.classes_]
+        self._scorer = _SparseScorer(pipeline)
 
     @classmethod
     def fit(cls, texts: Sequence[str], labels: Sequence[str]) -> IntentModel:
@@ -79,9 +80,91 @@ class IntentModel:
         if not texts:
             return []
         rows = [f"{t.lower()}\t{mask_products(t)}" for t in texts]
-        probabilities = self._pipeline.predict_proba(rows)
+        probabilities = self._scorer.predict_proba(rows)
         best = np.argmax(probabilities, axis=1)
         return [(self._labels[j], float(probabilities[i, j])) for i, j in enumerate(best)]
+
+
+class _SparseScorer:
+    """The fitted pipeline's own arithmetic for a few short texts, without its overhead.
+
+    scikit-learn fits the model; scoring one chat message through its pipeline costs about
+    a millisecond of per-call overhead (validation, sparse matrices) for microseconds of
+    work. This reads the fitted vocabularies, idf weights and coefficients and computes the
+    same probabilities with dictionary lookups (``predict_proba`` of the pipeline and of
+    this scorer agree to 1e-9; tests/agents/test_intent.py checks it on every message).
+    """
+
+    def __init__(self, pipeline: Any) -> None:
+        union, classifier = pipeline.steps[0][1], pipeline.steps[-1][1]
+        (_, chars), (_, words) = union.transformer_list
+        self._chars = _vectorizer_weights(chars.steps[-1][1])
+        self._words = _vectorizer_weights(words.steps[-1][1])
+        self._char_range = chars.steps[-1][1].ngram_range
+        self._word_range = words.steps[-1][1].ngram_range
+        width = len(chars.steps[-1][1].vocabulary_)
+        coef = np.asarray(classifier.coef_, dtype=np.float64)
+        self._char_coef = coef[:, :width].T.copy()
+        self._word_coef = coef[:, width:].T.copy()
+        self._intercept = np.asarray(classifier.intercept_, dtype=np.float64)
+
+    def predict_proba(self, rows: Sequence[str]) -> np.ndarray:
+        out = np.empty((len(rows), len(self._intercept)))
+        for i, row in enumerate(rows):
+            raw, shape = row.split("\t", 1)
+            z = self._intercept.copy()
+            z += _dot(_char_wb_ngrams(raw, *self._char_range), self._chars, self._char_coef)
+            z += _dot(_word_ngrams(shape, *self._word_range), self._words, self._word_coef)
+            z -= z.max()
+            e = np.exp(z)
+            out[i] = e / e.sum()
+        return out
+
+
+def _vectorizer_weights(vectorizer: Any) -> tuple[dict[str, int], np.ndarray]:
+    return vectorizer.vocabulary_, np.asarray(vectorizer.idf_, dtype=np.float64)
+
+
+def _dot(grams: list[str], weights: tuple[dict[str, int], np.ndarray], coef: np.ndarray) -> Any:
+    """``coef.T @ l2(sublinear_tf(grams) * idf)`` for one text (sklearn's tf-idf)."""
+    vocabulary, idf = weights
+    counts: dict[int, int] = {}
+    for gram in grams:
+        j = vocabulary.get(gram)
+        if j is not None:
+            counts[j] = counts.get(j, 0) + 1
+    if not counts:
+        return 0.0
+    index = np.fromiter(counts, np.int64, len(counts))
+    values = (1.0 + np.log(np.fromiter(counts.values(), np.float64, len(counts)))) * idf[index]
+    values /= np.sqrt(values @ values)
+    return values @ coef[index]
+
+
+def _char_wb_ngrams(text: str, low: int, high: int) -> list[str]:
+    """scikit-learn's ``analyzer="char_wb"`` n-grams (words padded with one space)."""
+    grams = []
+    for word in text.split():
+        padded = f" {word} "
+        size = len(padded)
+        for n in range(low, high + 1):
+            offset = 0
+            grams.append(padded[offset : offset + n])
+            while offset + n < size:
+                offset += 1
+                grams.append(padded[offset : offset + n])
+            if offset == 0:  # a word shorter than n counts once
+                break
+    return grams
+
+
+def _word_ngrams(text: str, low: int, high: int) -> list[str]:
+    """scikit-learn's word n-grams over whitespace tokens (``token_pattern=r"\\S+"``)."""
+    tokens = text.split()
+    grams = []
+    for n in range(low, high + 1):
+        grams.extend(" ".join(tokens[i : i + n]) for i in range(len(tokens) - n + 1))
+    return grams
 
 
 def _raw(rows: Sequence[str]) -> list[str]:
