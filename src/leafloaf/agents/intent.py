@@ -143,7 +143,7 @@ def _dot(grams: list[str], weights: tuple[dict[str, int], np.ndarray], coef: np.
 
 def _char_wb_ngrams(text: str, low: int, high: int) -> list[str]:
     """scikit-learn's ``analyzer="char_wb"`` n-grams (words padded with one space)."""
-    grams = []
+    grams: list[str] = []
     for word in text.split():
         padded = f" {word} "
         size = len(padded)
@@ -161,7 +161,7 @@ def _char_wb_ngrams(text: str, low: int, high: int) -> list[str]:
 def _word_ngrams(text: str, low: int, high: int) -> list[str]:
     """scikit-learn's word n-grams over whitespace tokens (``token_pattern=r"\\S+"``)."""
     tokens = text.split()
-    grams = []
+    grams: list[str] = []
     for n in range(low, high + 1):
         grams.extend(" ".join(tokens[i : i + n]) for i in range(len(tokens) - n + 1))
     return grams
