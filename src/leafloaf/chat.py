@@ -25,9 +25,11 @@ def run_chat(
     stdout: TextIO | None = None,
 ) -> None:
     """Learn a data folder, then answer each line typed as the chosen shopper."""
+    from leafloaf.datasets import check_layout
     from leafloaf.demo import find_data, load
 
     path = find_data(data)
+    fmt = check_layout(path, fmt)  # quick: a mistake fails before any output
     out = stdout or sys.stdout
     with step(f"loading {path}"):
         dataset = load(path, fmt, max_users)

@@ -44,12 +44,12 @@ _BENCH_EXAMPLES = """\
 examples (from the root of a clone):
   leafloaf bench --data examples/data/instacart_sample --users 50 --quick
   leafloaf bench search --data examples/data/instacart_sample --quick
+  leafloaf bench assistant --data examples/data/instacart_sample --quick
 """
 
 
 _CHAT_EXAMPLES = """\
 examples (from the root of a clone):
-  leafloaf chat --data examples/data/instacart_sample
   leafloaf chat --data examples/data/instacart_sample --user 16229
 """
 
