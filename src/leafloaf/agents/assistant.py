@@ -241,10 +241,14 @@ class Assistant:
         if len(phrases) > 1:  # "mac and cheese": one query; "chips and salsa": results of each
             phrases = [" and ".join(phrases), *phrases]
         shown: list[str] = []
+        cap = route.slots.max_price
         for phrase in phrases:
-            hits = self.search_agent.find(
-                user_id, phrase, k=_SHOWN, max_price=route.slots.max_price
-            )
+            hits = self.search_agent.find(user_id, phrase, k=_SHOWN, max_price=cap)
+            if not hits and cap is not None:  # a catalog without prices passes no price cap
+                hits = self.search_agent.find(user_id, phrase, k=_SHOWN)
+                if hits and all(self.engine.catalog.get(h.product_id).price is None
+                                for h in hits):  # fmt: skip
+                    result.said.append(f"(I know no prices here, so not capped at {cap:g}.)")
             for hit in hits:
                 if hit.product_id in shown or len(shown) >= _SHOWN * 2:
                     continue
