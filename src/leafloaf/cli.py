@@ -263,7 +263,8 @@ def _bench(args: argparse.Namespace) -> None:
         from leafloaf.bench.assistant import run_assistant_bench, write_assistant_report
 
         results = run_assistant_bench(dataset, shoppers=3 if args.quick else args.shoppers)
-        paths = write_assistant_report(results, out, "leafloaf bench assistant")
+        command = "leafloaf bench assistant" + (f" --data {args.data}" if args.data else "")
+        paths = write_assistant_report(results, out, command)
     elif args.what == "runtime":
         from leafloaf.bench.runtime import run_runtime_bench, write_runtime_report
 
