@@ -23,6 +23,8 @@ _EVERYTHING = {"everything", "all", "clear", "empty"}
 _SURE = 0.5
 """Checkout is the one step that cannot be undone: below this confidence, it asks first."""
 _LISTED = 6
+_CLOSEST = 3
+"""Products offered when none is due at even odds."""
 """Products listed for "my usual" and "what am I running out of"."""
 
 
@@ -230,9 +232,14 @@ class OrderAgent:
     def due(self, route: Route, state: SessionState, user_id: str) -> TurnResult:
         """What the shopper is probably running out of (restock timing)."""
         result = TurnResult(intent=Intent.DUE)
-        due = self.engine.reorder_due(user_id, k=_LISTED * 4).due[:_LISTED]
+        prediction = self.engine.reorder_due(user_id, k=_LISTED * 4)
+        due = prediction.due[:_LISTED]
+        heading = "You may be running low on:"
+        if not due:  # nothing at even odds: the likeliest, with their odds, beats a bare "no"
+            due = prediction.items[:_CLOSEST]
+            heading = "Nothing is clearly due yet; the most likely:"
         if not due:
-            result.said.append("Nothing looks due yet.")
+            result.said.append("Nothing looks due yet: you have no orders with us.")
             return result
         for item in due:
             reasons = [
@@ -244,7 +251,7 @@ class OrderAgent:
             )
         state.last_results = [p.product_id for p in result.products]
         state.focus = state.last_results[0]
-        result.said.append("You may be running low on:")
+        result.said.append(heading)
         return result
 
     def checkout(self, route: Route, state: SessionState, user_id: str) -> TurnResult:
