@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import shlex
 import subprocess
@@ -20,6 +21,8 @@ SUBCOMMANDS = [
     ["demo"],
     ["bench"],
     ["bench", "search"],
+    ["bench", "assistant"],
+    ["chat"],
     *(["evaluate", what] for what in _EVALUATIONS),
 ]
 IDS = [" ".join(c) for c in SUBCOMMANDS]
@@ -136,7 +139,11 @@ def test_dnntsp_format_on_a_folder_or_bad_json_is_one_line(
     assert_one_line_error(code, err, "is not JSON")
 
 
-@pytest.mark.parametrize("command", [c for c in SUBCOMMANDS if c[0] != "demo"], ids=IDS[1:])
+WRITERS = [c for c in SUBCOMMANDS if c[0] not in ("demo", "chat")]
+"""The commands that write reports (``--out``)."""
+
+
+@pytest.mark.parametrize("command", WRITERS, ids=[" ".join(c) for c in WRITERS])
 def test_report_folder_that_is_a_file_is_one_line(
     command: list[str], folders: dict[str, Path], capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -235,11 +242,14 @@ def test_help_examples_run_as_written(
     # Without --data the demo would find ../shared beside this checkout: keep to the sample.
     sample = REPO / "examples" / "data" / "completejourney_sample"
     monkeypatch.setattr(leafloaf.demo, "DATA_CANDIDATES", (sample,))
+    monkeypatch.setattr(sys, "stdin", io.StringIO("add 2 bananas\n"))  # what chat reads
     code, out, err = run(shlex.split(example)[1:], capsys)
     assert code == 0, err
     assert "Traceback" not in err
     if "evaluate" in example or "bench" in example:
         assert "wrote reports" in out  # relative to where it runs, never into the package
+    elif "chat" in example:
+        assert "Added 2 × Banana" in out
     else:
         assert "=== Shopper" in out
 

@@ -28,16 +28,21 @@ SCRIPT_SECTIONS = (
 )
 
 
-def test_quickstart_script_runs() -> None:
+def _run_example(name: str) -> str:
+    """Run ``examples/<name>`` as a user would; its standard output."""
     result = subprocess.run(
-        [sys.executable, str(EXAMPLES / "quickstart.py")],
+        [sys.executable, str(EXAMPLES / name)],
         capture_output=True,
         text=True,
         check=False,
         timeout=300,
     )
     assert result.returncode == 0, result.stderr
-    out = result.stdout
+    return result.stdout
+
+
+def test_quickstart_script_runs() -> None:
+    out = _run_example("quickstart.py")
     for section in SCRIPT_SECTIONS:
         assert section in out, f"missing section {section!r}"
     assert "0 rejected" in out
@@ -69,3 +74,13 @@ def test_notebook_cells_execute(monkeypatch: pytest.MonkeyPatch) -> None:
     assert namespace["usual"].items, "the usual order is empty"
     assert len(namespace["ranked"]) == min(200, len(namespace["pool"]))
     assert namespace["department"] in namespace["prefs"].declared_avoided
+
+
+def test_host_backends_example_runs() -> None:
+    out = _run_example("host_backends.py")
+    assert "Added 2 × Oat Milk (you usually take 2" in out  # quantity memory, host search
+    assert "skipped: you told us you avoid meat seafood" in out
+    assert "Your cart: 2 × Oat Milk, 2 × Sourdough Bread. Total 13.80." in out
+    assert "host cart service holds: {}" in out  # checkout emptied the host's cart
+    assert "orders placed: 1" in out
+    assert "cart events the engine learned from: 3" in out

@@ -8,6 +8,28 @@ from importlib.metadata import PackageNotFoundError
 from importlib.metadata import version as _installed_version
 from typing import TYPE_CHECKING, Any
 
+from leafloaf.agents import (
+    Assistant,
+    AssistantReply,
+    AsyncAssistant,
+    InMemorySessionStore,
+    Intent,
+    LLMSupervisor,
+    LocalSupervisor,
+    OrderAgent,
+    PendingAction,
+    ProductSearchAgent,
+    ProductSuggestion,
+    ReplyPart,
+    ResponseCompiler,
+    Route,
+    SessionState,
+    SessionStore,
+    Slots,
+    SQLiteSessionStore,
+    Supervisor,
+    TurnResult,
+)
 from leafloaf.analytics import AnalyticsSink, NullSink
 from leafloaf.cache import Cache, InMemoryCache
 from leafloaf.catalog import Catalog
@@ -23,10 +45,13 @@ from leafloaf.errors import (
     ValidationError,
 )
 from leafloaf.health import BackendHealth
+from leafloaf.llm import LLM, LLMError, OpenAICompatibleLLM
 from leafloaf.memory import InMemoryMemory, MemoryBackend
 from leafloaf.models import (
     AttributeAffinity,
     BudgetProfile,
+    Cart,
+    CartLine,
     Complement,
     DietaryAvoidance,
     DietaryProfile,
@@ -38,6 +63,7 @@ from leafloaf.models import (
     Product,
     QuantitySuggestion,
     Ranking,
+    Reason,
     RecordReport,
     Rejection,
     Relation,
@@ -48,6 +74,7 @@ from leafloaf.models import (
     UsualItem,
     UsualOrder,
 )
+from leafloaf.orders import CartChange, InMemoryOrders, Order, OrderBackend, SQLiteOrders
 from leafloaf.runtime.aio import AsyncEngine
 from leafloaf.runtime.breaker import CircuitBreaker
 from leafloaf.runtime.outbox import Outbox
@@ -94,7 +121,11 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
+    "LLM",
     "AnalyticsSink",
+    "Assistant",
+    "AssistantReply",
+    "AsyncAssistant",
     "AsyncEngine",
     "AttributeAffinity",
     "BackendHealth",
@@ -102,6 +133,9 @@ __all__ = [
     "BudgetProfile",
     "Cache",
     "CachedStore",
+    "Cart",
+    "CartChange",
+    "CartLine",
     "Catalog",
     "CircuitBreaker",
     "Complement",
@@ -118,17 +152,31 @@ __all__ = [
     "HouseholdProfile",
     "InMemoryCache",
     "InMemoryMemory",
+    "InMemoryOrders",
+    "InMemorySessionStore",
     "InMemoryStore",
+    "Intent",
+    "LLMError",
+    "LLMSupervisor",
     "LeafLoafError",
     "LeafLoafSettings",
+    "LocalSupervisor",
     "MemoryBackend",
     "MissingExtraError",
     "NullSink",
+    "OpenAICompatibleLLM",
+    "Order",
+    "OrderAgent",
+    "OrderBackend",
     "Outbox",
+    "PendingAction",
     "PersonalizedHit",
     "Product",
+    "ProductSearchAgent",
+    "ProductSuggestion",
     "QuantitySuggestion",
     "Ranking",
+    "Reason",
     "RecordReport",
     "RedisCache",
     "RedisStore",
@@ -136,16 +184,26 @@ __all__ = [
     "Relation",
     "ReorderItem",
     "ReorderPrediction",
+    "ReplyPart",
+    "ResponseCompiler",
+    "Route",
+    "SQLiteOrders",
+    "SQLiteSessionStore",
     "SQLiteStore",
     "ScoredProduct",
     "SearchBackend",
     "SearchFilters",
     "SearchHealth",
     "SearchHit",
+    "SessionState",
+    "SessionStore",
+    "Slots",
     "SpannerStore",
     "StateStore",
     "StoreError",
     "StoreUnavailableError",
+    "Supervisor",
+    "TurnResult",
     "UnknownProductError",
     "UserPreferences",
     "UsualItem",

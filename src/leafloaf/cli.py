@@ -1,4 +1,4 @@
-"""The ``leafloaf`` command: ``demo``, ``evaluate`` and ``bench``.
+"""The ``leafloaf`` command: ``demo``, ``evaluate``, ``bench`` and ``chat``.
 
 A user's mistake (a bad argument, a missing or wrong data folder, a count below 1) is one
 line on stderr and exit status 2, never a traceback. The parser is the standard library's
@@ -46,6 +46,13 @@ examples (from the root of a clone):
   leafloaf bench search --data examples/data/instacart_sample --quick
   leafloaf bench stores --data examples/data/instacart_sample --users 30 --quick
   leafloaf bench memory --data examples/data/instacart_sample --quick
+  leafloaf bench assistant --data examples/data/instacart_sample --quick
+"""
+
+
+_CHAT_EXAMPLES = """\
+examples (from the root of a clone):
+  leafloaf chat --data examples/data/instacart_sample --user 16229
 """
 
 
@@ -155,12 +162,13 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument(
         "what",
         nargs="?",
-        choices=["core", "search", "runtime", "stores", "memory"],
+        choices=["core", "search", "runtime", "stores", "memory", "assistant"],
         default="core",
         help="core (default): ingest, re-rank, memory; search: LocalSearch; runtime: re-rank "
         "under writers and refits, asyncio hold, memory growth (--scales); stores: events/s "
         "and latency per operation of memory, sqlite, redis (and spanner when configured); "
-        "memory: belief writes/s and recall latency on embedded Graphiti (leafloaf[graphiti])",
+        "memory: belief writes/s and recall latency on embedded Graphiti (leafloaf[graphiti]); "
+        "assistant: Assistant.reply turn latency without an LLM (--shoppers)",
     )
     bench.add_argument("--data", metavar="PATH", help="data folder (same default as demo)")
     bench.add_argument("--format", choices=["instacart", "completejourney"], default=None,
@@ -174,6 +182,23 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--redis-url", metavar="URL",
                        help="stores: a Redis server to measure (default: start a local "
                        "redis-server)")  # fmt: skip
+    bench.add_argument("--shoppers", type=_count, default=50, metavar="N",
+                       help="assistant: shoppers timed (default 50)")  # fmt: skip
+
+    chat = sub.add_parser(
+        "chat",
+        help="talk to the shopping assistant in the terminal, as one of the data's shoppers",
+        description="A terminal chat with the assistant (no LLM): learn a purchase history, "
+        "then type messages as one of its shoppers. /cart shows the cart, /user ID switches "
+        "shopper, /quit (or Ctrl-D) ends.",
+        epilog=_CHAT_EXAMPLES,
+        formatter_class=_formatter,
+    )
+    chat.add_argument("--data", metavar="PATH", help="data folder (same default as demo)")
+    chat.add_argument("--format", choices=["instacart", "completejourney"], default=None,
+                      help="data layout (default: detected)")  # fmt: skip
+    chat.add_argument("--user", metavar="ID", help="shopper to be (default: the first one)")
+    chat.add_argument("--users", type=_count, metavar="N", help="learn from the first N only")
     return parser
 
 
@@ -247,6 +272,12 @@ def _bench(args: argparse.Namespace) -> None:
         results = run_memory_bench(dataset, quick=args.quick)
         command = "leafloaf bench memory" + (f" --users {args.users}" if args.users else "")
         paths = write_memory_report(results, out, command)
+    elif args.what == "assistant":
+        from leafloaf.bench.assistant import run_assistant_bench, write_assistant_report
+
+        results = run_assistant_bench(dataset, shoppers=3 if args.quick else args.shoppers)
+        command = "leafloaf bench assistant" + (f" --data {args.data}" if args.data else "")
+        paths = write_assistant_report(results, out, command)
     elif args.what == "runtime":
         from leafloaf.bench.runtime import run_runtime_bench, write_runtime_report
 
@@ -288,6 +319,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             run_demo(args.data, args.format, args.users, args.shoppers)
         elif args.command == "evaluate":
             _evaluate(args)
+        elif args.command == "chat":
+            from leafloaf.chat import run_chat
+
+            run_chat(args.data, args.format, args.user, args.users)
         else:
             _bench(args)
     except LeafLoafError as err:

@@ -972,6 +972,10 @@ class GraphitiPersonalizationEngine:
             reasons.append("conflicts with what you avoid")
         if "dismissed" in terms:
             reasons.append("you dismissed it before")
+        if terms.get("cart", 0.0) > 0:
+            reasons.append("you put it in your cart before")
+        elif terms.get("cart", 0.0) < 0:
+            reasons.append("you took it out of your cart before")
         if not reasons:
             reasons.append(f"original position for {query!r}" if query else "original position")
         return reasons

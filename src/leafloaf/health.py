@@ -20,7 +20,9 @@ from pydantic import BaseModel, ConfigDict
 
 __all__ = ["BackendHealth", "BackendKind", "BackendStatus"]
 
-BackendKind = Literal["store", "cache", "analytics", "memory", "search", "outbox", "sessions"]
+BackendKind = Literal[
+    "store", "cache", "analytics", "memory", "search", "outbox", "sessions", "orders", "llm"
+]
 BackendStatus = Literal["ok", "degraded", "down"]
 
 

@@ -15,8 +15,11 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator,
 from leafloaf.errors import ValidationError
 
 __all__ = [
+    "REASON_TEXTS",
     "AttributeAffinity",
     "BudgetProfile",
+    "Cart",
+    "CartLine",
     "Complement",
     "DietaryAvoidance",
     "DietaryProfile",
@@ -28,6 +31,7 @@ __all__ = [
     "Product",
     "QuantitySuggestion",
     "Ranking",
+    "Reason",
     "RecordReport",
     "Rejection",
     "Relation",
@@ -697,3 +701,96 @@ class UserPreferences(_Result):
     usual_quantities: dict[str, float]
     updated_at: datetime | None
     reasons: list[str]
+
+
+# --- structured reasons and the cart ----------------------------------------------------------
+
+REASON_TEXTS: dict[str, str] = {
+    "bought_before": "you bought it {times} times",
+    "bought_once": "you bought it once",
+    "usual": "in {share:.0%} of your recent orders",
+    "interval": "you buy this about every {days:.0f} days",
+    "due": "{probability:.0%} chance you need it now (last bought {days_since:.0f} days ago)",
+    "popular": "bought {times:.0f} times by all shoppers",
+    "matches": "matches {query!r}",
+    "avoided_declared": "skipped: you told us you avoid {attribute}",
+    "avoided_inferred": "shown lower: you seem to avoid {attribute}",
+    "quantity_memory": "you usually take {quantity:g}",
+    "cart_added": "you put it in your cart {times:.0f} times",
+    "cart_removed": "you took it out of your cart {times:.0f} times",
+    "engine": "{note}",
+}
+"""English templates of each :class:`Reason` code; a host may render its own from ``params``."""
+
+
+class Reason(_Result):
+    """Why something was suggested or skipped: a code, its numbers, and the text made of them.
+
+    Hosts can render, translate or filter reasons by ``code``; ``text`` is the English
+    rendering of :data:`REASON_TEXTS`.
+
+    >>> Reason.of("interval", days=9.2).text
+    'you buy this about every 9 days'
+    >>> Reason.of("avoided_declared", attribute="dairy eggs").code
+    'avoided_declared'
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    code: str
+    params: dict[str, str | float | int]
+    text: str
+
+    @classmethod
+    def of(cls, code: str, **params: str | float | int) -> Reason:
+        """The reason ``code`` with ``params``, its text rendered from the template."""
+        template = REASON_TEXTS.get(code)
+        if template is None:
+            raise ValidationError("code", code, f"is not one of {sorted(REASON_TEXTS)}")
+        try:
+            text = template.format(**params)
+        except (KeyError, ValueError) as exc:
+            raise ValidationError("params", params, f"do not fit reason {code!r}: {exc}") from None
+        return cls(code=code, params=dict(params), text=text)
+
+
+class CartLine(_Result):
+    """One product in a cart."""
+
+    product_id: str
+    name: str
+    quantity: float
+    unit_price: float | None = None
+
+
+class Cart(_Result):
+    """A shopper's cart: its lines in the order they were first added.
+
+    >>> cart = Cart(user_id="ann", lines=[CartLine(product_id="1", name="Milk", quantity=2,
+    ...     unit_price=1.5)])
+    >>> cart.quantity("1"), cart.total, cart.items
+    (2.0, 3.0, 2.0)
+    """
+
+    user_id: str
+    lines: list[CartLine] = Field(default_factory=list)
+
+    def quantity(self, product_id: str) -> float:
+        """How many of ``product_id`` the cart holds (0 when none)."""
+        return next((ln.quantity for ln in self.lines if ln.product_id == product_id), 0.0)
+
+    @property
+    def items(self) -> float:
+        """Total quantity over all lines."""
+        return sum(ln.quantity for ln in self.lines)
+
+    @property
+    def total(self) -> float | None:
+        """Price of the cart, or None when a line has no price."""
+        if any(ln.unit_price is None for ln in self.lines):
+            return None
+        return round(sum(ln.quantity * (ln.unit_price or 0.0) for ln in self.lines), 2)
+
+    def summary(self) -> dict[str, float]:
+        """``{product_id: quantity}`` — handy for comparing carts in tests and logs."""
+        return {ln.product_id: ln.quantity for ln in self.lines}

@@ -116,6 +116,30 @@ def test_dismissed_product_moves_down(fresh: GraphitiPersonalizationEngine) -> N
     assert moved.score < before[0].score
 
 
+def test_a_removed_suggestion_moves_down_and_an_added_one_up(
+    fresh: GraphitiPersonalizationEngine,
+) -> None:
+    candidates = ["bread", "milk", "rye"]
+    before = fresh.rerank("ben", candidates)
+    top, last = before.product_ids[0], before.product_ids[-1]
+    fresh.record(Event.add_to_cart("ben", top, ts=day(71)))
+    fresh.record(Event.remove_from_cart("ben", top, ts=day(71)))
+    neutral = fresh.rerank("ben", candidates)
+    assert neutral.scores == pytest.approx(before.scores)  # added then taken out: no signal
+    for n in range(3):  # taken out again and again: as strong as three dismissals
+        fresh.record(Event.remove_from_cart("ben", top, ts=day(72 + n)))
+        fresh.record(Event.add_to_cart("ben", last, ts=day(72 + n)))
+    after = fresh.rerank("ben", candidates)
+    assert after.product_ids.index(top) > before.product_ids.index(top)
+    gained = next(r for r in after if r.product_id == last)
+    assert gained.score == pytest.approx(before[2].score + math.log(4))
+    assert "you put it in your cart before" in gained.reasons
+    removed = next(r for r in after if r.product_id == top)
+    assert "you took it out of your cart before" in removed.reasons
+    explained = fresh.explain("ben", top)
+    assert explained.contributions["cart"] == pytest.approx(math.log(2) - math.log(5))
+
+
 def test_price_position_prefers_products_priced_like_the_usual_picks(
     pop: GraphitiPersonalizationEngine,
 ) -> None:

@@ -10,7 +10,10 @@ new shopper (all ratios zero) keeps the original order:
 * **price** — Gaussian log-likelihood ratio of the product's within-category price z-score
   under the shopper's price position vs. everyone's;
 * **diet** — ``log(1 - P(avoid))`` of the product's attributes (declared ones sink it);
-* **dismissed** — ``-log(1 + times dismissed)``.
+* **dismissed** — ``-log(1 + times dismissed)``;
+* **cart** — ``log(1 + cart adds) - log(1 + cart removes)``: a product put in the cart rises,
+  one taken out (a removed suggestion) sinks, in the same units as a dismissal; adding and
+  then removing it cancels out.
 """
 
 from __future__ import annotations
@@ -40,6 +43,8 @@ class UserModel:
     avoid: dict[str, float]
     declared: dict[str, bool]
     price_z: float | None
+    cart: dict[str, float] | None = None
+    """Net cart signal per product: ``log(1 + adds) - log(1 + removes)`` (non-zero only)."""
 
     def score(
         self,
@@ -86,6 +91,10 @@ class UserModel:
         dismissed = self.dismissed.get(product_id)
         if dismissed:
             terms["dismissed"] = -math.log1p(dismissed)
+        if self.cart:
+            cart = self.cart.get(product_id)
+            if cart:
+                terms["cart"] = cart
         return terms
 
 
@@ -99,6 +108,7 @@ def compile_user_model(
     item_lines: dict[str, float] = {}
     category_lines: dict[str, float] = {}
     dismissed: dict[str, float] = {}
+    cart: dict[str, float] = {}
     for pid, item in stats.items.items():
         if item.lines > 0:
             item_lines[pid] = item.lines
@@ -107,6 +117,10 @@ def compile_user_model(
                 category_lines[category] = category_lines.get(category, 0.0) + item.lines
         if item.dismisses > 0:
             dismissed[pid] = item.dismisses
+        if item.carts > 0 or item.removes > 0:
+            net = math.log1p(item.carts) - math.log1p(item.removes)
+            if net:
+                cart[pid] = net
     z, n = price_position(stats, population, catalog)
     price_z = z * n / (n + 5.0) if z is not None else None
     return UserModel(
@@ -118,4 +132,5 @@ def compile_user_model(
         avoid=avoid,
         declared={a: v for a, v in stats.declared.items()},
         price_z=price_z,
+        cart=cart,
     )

@@ -1,0 +1,125 @@
+"""ResponseCompiler: turns what the agents did into a short answer that says why."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from leafloaf.agents.base import Intent
+from leafloaf.models import Cart, Reason
+from leafloaf.orders.base import CartChange, Order
+
+if TYPE_CHECKING:
+    from leafloaf.engine import GraphitiPersonalizationEngine
+
+__all__ = ["ProductSuggestion", "ResponseCompiler", "TurnResult"]
+
+_SHOWN_REASONS = 2
+"""Reasons spoken per product; all of them stay in ``ProductSuggestion.reasons``."""
+
+
+class ProductSuggestion(BaseModel):
+    """A product in a reply, with the structured reasons it was chosen."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    product_id: str
+    name: str
+    quantity: float | None = None
+    reasons: list[Reason] = Field(default_factory=list)
+
+
+class TurnResult(BaseModel):
+    """What one agent did for one clause; the compiler joins these into a reply."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    intent: Intent
+    said: list[str] = Field(default_factory=list)
+    """Sentences already phrased by the agent (confirmations, errors)."""
+    products: list[ProductSuggestion] = Field(default_factory=list)
+    actions: list[CartChange] = Field(default_factory=list)
+    clarification: str | None = None
+    order: Order | None = None
+    skipped: list[Reason] = Field(default_factory=list)
+    """Reasons something was left out ("skipped: you told us you avoid dairy eggs")."""
+
+
+class ResponseCompiler:
+    """Builds :class:`Reason` lists from the engine's statistics and phrases the reply.
+
+    >>> compiler = ResponseCompiler(engine)                       # doctest: +SKIP
+    >>> [r.text for r in compiler.reasons("ann", "24852")]        # doctest: +SKIP
+    ['you bought it 12 times', 'you buy this about every 7 days']
+    """
+
+    def __init__(self, engine: GraphitiPersonalizationEngine) -> None:
+        self.engine = engine
+
+    def reasons(
+        self, user_id: str, product_id: str, notes: Sequence[str] = (), query: str | None = None
+    ) -> list[Reason]:
+        """Why ``product_id`` suits this shopper, from their statistics (most telling first).
+
+        ``notes`` are the engine's own words for the same product (search re-ranking); they
+        follow as ``code="engine"`` unless a structured reason already says the same.
+        """
+        stats = self.engine.shopper_stats(user_id)
+        item = stats.items.get(product_id)
+        out: list[Reason] = []
+        if item is not None and item.lines > 0:
+            times = int(item.lines)
+            out.append(Reason.of("bought_once") if times == 1 else
+                       Reason.of("bought_before", times=times))  # fmt: skip
+            if item.lines >= 3 and item.last_day > item.first_day:
+                days = (item.last_day - item.first_day) / (item.lines - 1)
+                out.append(Reason.of("interval", days=days))
+        if item is not None and item.removes > 0:
+            out.append(Reason.of("cart_removed", times=item.removes))
+        bought = any(r.code in ("bought_before", "bought_once") for r in out)
+        for note in notes:
+            if (bought and note.startswith("you bought it")) or note.startswith("hiding "):
+                continue  # said already, or said once for the whole reply (``skipped``)
+            if note.startswith("original position"):
+                continue  # nothing learned about it: "matches" below says why it is here
+            out.append(Reason.of("engine", note=note))
+        if not out and query:
+            out.append(Reason.of("matches", query=query))
+        return out
+
+    def compile(self, results: Sequence[TurnResult], cart: Cart) -> tuple[str, str | None]:
+        """The reply text and the clarifying question (at most one) for a turn."""
+        sentences: list[str] = []
+        question = None
+        for result in results:
+            sentences.extend(result.said)
+            if result.products and result.intent in (Intent.SEARCH, Intent.USUAL, Intent.DUE):
+                sentences.append(_product_list(result))
+            sentences.extend(f"({r.text})" for r in result.skipped)
+            if result.intent is Intent.SHOW_CART:
+                sentences.append(cart_text(cart))
+            if result.clarification and question is None:
+                question = result.clarification
+        if question is not None:
+            sentences.append(question)
+        return " ".join(s for s in sentences if s) or "Sorry, I did not catch that.", question
+
+
+def _product_list(result: TurnResult) -> str:
+    lines = []
+    for i, p in enumerate(result.products, 1):
+        why = "; ".join(r.text for r in p.reasons[:_SHOWN_REASONS])
+        qty = f" ×{p.quantity:g}" if p.quantity and p.quantity != 1 else ""
+        lines.append(f"{i}. {p.name}{qty}" + (f" ({why})" if why else ""))
+    return "\n" + "\n".join(lines) + "\n"
+
+
+def cart_text(cart: Cart) -> str:
+    """The cart in words ("Your cart: 2 × Oat Milk, 1 × Bread.")."""
+    if not cart.lines:
+        return "Your cart is empty."
+    items = ", ".join(f"{ln.quantity:g} × {ln.name}" for ln in cart.lines)
+    total = f" Total {cart.total:.2f}." if cart.total is not None else ""
+    return f"Your cart: {items}.{total}"
