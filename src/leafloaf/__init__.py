@@ -92,6 +92,7 @@ from leafloaf.stores.cached import CachedStore
 if TYPE_CHECKING:
     from leafloaf.analytics.bigquery import BigQuerySink
     from leafloaf.analytics.duckdb import DuckDBAnalytics
+    from leafloaf.agents.sessions_redis import RedisSessionStore
     from leafloaf.cache.redis import RedisCache
     from leafloaf.settings import LeafLoafSettings
     from leafloaf.stores.redis import RedisStore
@@ -107,6 +108,7 @@ _LAZY = {  # names whose modules need more than the core: they load on first use
     "DuckDBAnalytics": "leafloaf.analytics.duckdb",
     "LeafLoafSettings": "leafloaf.settings",
     "RedisCache": "leafloaf.cache.redis",
+    "RedisSessionStore": "leafloaf.agents.sessions_redis",
     "RedisStore": "leafloaf.stores.redis",
     "SpannerStore": "leafloaf.stores.spanner",
 }
@@ -179,6 +181,7 @@ __all__ = [
     "Reason",
     "RecordReport",
     "RedisCache",
+    "RedisSessionStore",
     "RedisStore",
     "Rejection",
     "Relation",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import threading
 import time
 import uuid
@@ -18,11 +19,12 @@ from leafloaf.agents.order_agent import OrderAgent
 from leafloaf.agents.search_agent import ProductSearchAgent, covers, name_words
 from leafloaf.agents.sessions import InMemorySessionStore
 from leafloaf.agents.supervisor import LLMSupervisor, LocalSupervisor
-from leafloaf.errors import ConfigError, ValidationError
+from leafloaf.errors import ConfigError, StoreUnavailableError, ValidationError
 from leafloaf.health import BackendHealth
 from leafloaf.models import Cart, Reason
 from leafloaf.orders.base import CartChange, Order, OrderBackend
 from leafloaf.orders.memory import InMemoryOrders
+
 
 if TYPE_CHECKING:
     from leafloaf.engine import GraphitiPersonalizationEngine
@@ -30,6 +32,8 @@ if TYPE_CHECKING:
     from leafloaf.search.base import PersonalizedHit, SearchBackend
 
 __all__ = ["Assistant", "AssistantReply", "AsyncAssistant", "ReplyPart"]
+
+_log = logging.getLogger(__name__)
 
 _HISTORY = 6
 """Messages kept in a session's history (the LLM supervisor reads them)."""
@@ -173,7 +177,11 @@ class Assistant:
             timings[stage] = timings.get(stage, 0.0) + (now - clock) * 1000
             clock = now
 
-        state = self.sessions.load(session_id)
+        try:
+            state = self.sessions.load(session_id)
+        except StoreUnavailableError as exc:  # the turn is answered without its context
+            _log.warning("session %s not loaded, answering without context: %s", session_id, exc)
+            state = None
         if state is None:
             state = SessionState(session_id=session_id, user_id=user_id)
         elif state.user_id != user_id:
@@ -198,7 +206,10 @@ class Assistant:
         state.turns += 1
         state.history = [*state.history, *(f"{r.intent.value}: {r.text}" for r in routes)]
         state.history = state.history[-_HISTORY:]
-        self.sessions.save(state.model_copy(update={"updated_at": state.updated_at.now()}))
+        try:
+            self.sessions.save(state.model_copy(update={"updated_at": state.updated_at.now()}))
+        except StoreUnavailableError as exc:  # the cart changes are made; only context is lost
+            _log.warning("session %s not saved: %s", session_id, exc)
         lap("session")
         timings["total"] = (time.perf_counter() - start) * 1000
         yield AssistantReply(
