@@ -90,9 +90,9 @@ from leafloaf.stores import InMemoryStore, SQLiteStore, StateStore, open_store
 from leafloaf.stores.cached import CachedStore
 
 if TYPE_CHECKING:
+    from leafloaf.agents.sessions_redis import RedisSessionStore
     from leafloaf.analytics.bigquery import BigQuerySink
     from leafloaf.analytics.duckdb import DuckDBAnalytics
-    from leafloaf.agents.sessions_redis import RedisSessionStore
     from leafloaf.cache.redis import RedisCache
     from leafloaf.settings import LeafLoafSettings
     from leafloaf.stores.redis import RedisStore

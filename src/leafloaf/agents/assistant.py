@@ -25,7 +25,6 @@ from leafloaf.models import Cart, Reason
 from leafloaf.orders.base import CartChange, Order, OrderBackend
 from leafloaf.orders.memory import InMemoryOrders
 
-
 if TYPE_CHECKING:
     from leafloaf.engine import GraphitiPersonalizationEngine
     from leafloaf.llm.base import LLM
