@@ -95,8 +95,13 @@ class EventLog:
 
     def known(self, event_ids: Sequence[str]) -> set[str]:
         """Which of ``event_ids`` are already in the log."""
+        return set(self._locate(event_ids))
+
+    def _locate(self, event_ids: Iterable[str]) -> dict[str, int]:
+        """The row of each id that is in the log (the recent dictionary, then the sorted hash
+        index, each hit verified against the stored id)."""
         recent = self._recent
-        found = {e for e in event_ids if e in recent}
+        found = {e: recent[e] for e in event_ids if e in recent}
         rest = [e for e in event_ids if e not in found]
         if not rest or not len(self._hashes):
             return found
@@ -107,8 +112,9 @@ class EventLog:
         for i in candidates.tolist():
             pos, target = int(where[i]), int(hashes[i])
             while pos < len(self._hashes) and self._hashes[pos] == target:
-                if self.event_id(int(self._hash_rows[pos])) == rest[i]:
-                    found.add(rest[i])
+                row = int(self._hash_rows[pos])
+                if self.event_id(row) == rest[i]:
+                    found[rest[i]] = row
                     break
                 pos += 1
         return found
@@ -174,17 +180,81 @@ class EventLog:
             self._index_recent()
 
     def without(self, users: set[str], event_ids: set[str]) -> EventLog:
-        """A new, compacted log without the events of ``users`` or with ids ``event_ids``."""
+        """A new, compacted log without the events of ``users`` or with ids ``event_ids``.
+
+        Column by column with numpy masks (no per-row Python), so an erasure costs tens of
+        milliseconds, not seconds, on a log of a few hundred thousand events. String tables
+        keep only the values that kept rows use, so no erased string stays referenced.
+        """
+        n = len(self)
+        keep = np.ones(n, dtype=bool)
+        user = np.frombuffer(self.user, dtype=np.uint32) if n else np.zeros(0, np.uint32)
+        gone = [self.users.codes[u] for u in users if u in self.users.codes]
+        if gone:
+            keep &= ~np.isin(user, np.asarray(gone, dtype=np.uint32))
+        if event_ids:
+            for row in self._locate(event_ids).values():
+                keep[row] = False
         log = EventLog()
-        gone = {self.users.codes[u] for u in users if u in self.users.codes}
-        keep = (
-            self.record(row)
-            for row in range(len(self))
-            if self.user[row] not in gone and (not event_ids or self.event_id(row) not in event_ids)
-        )
-        log.append(keep)
+        kept = int(keep.sum())
+        if not kept:
+            return log
+        new_row = np.cumsum(keep) - 1  # old row -> new row (for kept rows)
+
+        def column(source: array[Any], dtype: Any) -> array[Any]:
+            out = array(source.typecode)
+            out.frombytes(np.frombuffer(source, dtype=dtype)[keep].tobytes())
+            return out
+
+        log.kind = column(self.kind, np.uint8)
+        log.ts = column(self.ts, np.float64)
+        log.zone = column(self.zone, np.uint16)
+        log.quantity = column(self.quantity, np.float64)
+        log.price = column(self.price, np.float64)
+        log.zones = list(self.zones)
+        users_kept, user_codes = self._recode(user[keep], self.users, log.users)
+        log.user = array("I")
+        log.user.frombytes(user_codes.astype(np.uint32).tobytes())
+        for name, table in (("product", "products"), ("basket", "baskets")):
+            codes = np.frombuffer(getattr(self, name), dtype=np.int32)[keep]
+            present = codes >= 0
+            _, recoded = self._recode(codes[present], getattr(self, table), getattr(log, table))
+            out = codes.copy()
+            out[present] = recoded
+            target = array("i")
+            target.frombytes(out.astype(np.int32).tobytes())
+            setattr(log, name, target)
+        ends = np.frombuffer(self.id_end, dtype=np.uint64).astype(np.int64)
+        lengths = np.diff(ends, prepend=0)
+        byte_keep = np.repeat(keep, lengths)
+        log.ids = bytearray(np.frombuffer(bytes(self.ids), dtype=np.uint8)[byte_keep].tobytes())
+        log.id_end = array("Q")
+        log.id_end.frombytes(np.cumsum(lengths[keep]).astype(np.uint64).tobytes())
+        log.extra = {int(new_row[r]): v for r, v in self.extra.items() if keep[r]}
+        order = np.argsort(user_codes, kind="stable")
+        bounds = np.searchsorted(user_codes[order], np.arange(len(users_kept) + 1))
+        for code in range(len(users_kept)):
+            rows = array("I")
+            rows.frombytes(order[bounds[code] : bounds[code + 1]].astype(np.uint32).tobytes())
+            log.by_user[code] = rows
+        # the duplicate index: kept entries, renumbered (no id is hashed again)
+        hash_keep = keep[self._hash_rows] if len(self._hash_rows) else np.zeros(0, dtype=bool)
+        log._hashes = self._hashes[hash_keep]
+        log._hash_rows = new_row[self._hash_rows[hash_keep]].astype(self._hash_rows.dtype)
+        log._recent = {e: int(new_row[r]) for e, r in self._recent.items() if keep[r]}
         log._index_recent()
         return log
+
+    @staticmethod
+    def _recode(
+        codes: NDArray[Any], old: _Table, new: _Table
+    ) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+        """Fill ``new`` with the values ``codes`` use (in old code order); codes in ``new``."""
+        used, inverse = np.unique(codes, return_inverse=True)
+        values = old.values
+        new.values = [values[code] for code in used.tolist()]
+        new.codes = {value: code for code, value in enumerate(new.values)}
+        return used.astype(np.int64), inverse.astype(np.int64)
 
     # --- reading ---------------------------------------------------------------------------------
     def record(self, row: int) -> EventRecord:
