@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import math
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 
 from leafloaf.errors import UnknownProductError, ValidationError
@@ -124,6 +124,15 @@ class Catalog:
     def ids(self) -> list[str]:
         """Product ids in index order."""
         return self._ids
+
+    @property
+    def positions(self) -> Mapping[str, int]:
+        """Product id → dense index, a live read-only view (fast membership tests in bulk).
+
+        >>> "1" in Catalog([Product(product_id="1", name="Tea")]).positions
+        True
+        """
+        return self._index
 
     # --- loaders ----------------------------------------------------------------------------
     @classmethod

@@ -275,6 +275,7 @@ class GraphitiPersonalizationEngine:
         indices: list[int] = []
         iterator = iter(events)
         index = -1
+        products = self.catalog.positions
         with _bulk_allocation():
             while True:
                 try:
@@ -289,18 +290,27 @@ class GraphitiPersonalizationEngine:
                     )
                     raise
                 index += 1
-                try:
-                    chunk.append(coerce_event(raw, self.catalog))
+                # the common case inline: an Event built by validation, its product known
+                if (
+                    type(raw) is Event
+                    and raw.__pydantic_private__["_checked"]  # type: ignore[index]
+                    and (raw.product_id is None or raw.product_id in products)
+                ):
+                    chunk.append(raw)
                     indices.append(index)
-                except ValidationError as err:
-                    report.rejected.append(
-                        Rejection(
-                            index=index,
-                            field=err.field,
-                            value=repr(err.value)[:200],
-                            message=err.message,
+                else:
+                    try:
+                        chunk.append(coerce_event(raw, self.catalog))
+                        indices.append(index)
+                    except ValidationError as err:
+                        report.rejected.append(
+                            Rejection(
+                                index=index,
+                                field=err.field,
+                                value=repr(err.value)[:200],
+                                message=err.message,
+                            )
                         )
-                    )
                 if len(chunk) >= self.config.batch_size:
                     self._write(chunk, indices, report)
                     chunk, indices = [], []

@@ -147,6 +147,7 @@ class DeltaBatch:
         )
         purchase = EventType.PURCHASE.value
         log, floor = math.log, math.floor
+        item_keys: dict[str, str] = {}  # product id -> its interned "i:" key, for this batch
         for n, r in enumerate(records):
             # r: kind, user, ts, product, quantity, price, query, basket, member, household,
             # event id, utc offset (see event_to_record)
@@ -168,7 +169,9 @@ class DeltaBatch:
                 item = [1.0, qty, rate * day, day, day, log(price + 1e-9), 1.0, 0.0, 0.0, 0.0, 0.0]
                 spend = qty * price
             pid = cast(str, r[3])  # a purchase always names its product
-            key = _intern("i:" + pid)  # one key string per product across all shoppers
+            key = item_keys.get(pid)
+            if key is None:  # one key string per product across all shoppers
+                key = item_keys[pid] = _intern("i:" + pid)
             current = rows.get(key)
             if current is None:
                 rows[key] = (ITEM_OPS, item)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import sys
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -133,16 +132,14 @@ def merge_row(
     return merger_for(ops)(current, delta)
 
 
-_intern = sys.intern
-
-
 def event_to_record(event: Event) -> EventRecord:
-    """Pack an event for storage (strings interned: ids repeat across millions of events)."""
+    """Pack an event for storage (stores that keep strings intern or table them)."""
+    ts = event.ts
     return (
         event.type._value_,
-        _intern(event.user_id),
-        event.ts.timestamp(),
-        _intern(event.product_id) if event.product_id is not None else None,
+        event.user_id,
+        ts.timestamp(),
+        event.product_id,
         event.quantity,
         event.unit_price,
         event.query,
@@ -150,7 +147,7 @@ def event_to_record(event: Event) -> EventRecord:
         event.member_id,
         event.household_id,
         event.event_id,
-        _offset_seconds(event.ts),
+        0.0 if ts.tzinfo is UTC else _offset_seconds(ts),
     )
 
 

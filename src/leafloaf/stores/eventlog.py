@@ -150,16 +150,28 @@ class EventLog:
             return
         first = len(self.id_end)
         ucode, pcode, bcode = self.users.code, self.products.code, self.baskets.code
-        users = [ucode(r[1]) for r in recs]
+        uget, pget, bget = self.users.codes.get, self.products.codes.get, self.baskets.codes.get
+        # a known string costs one dict lookup; only new ones go through code()
+        users = [c if (c := uget(r[1])) is not None else ucode(r[1]) for r in recs]
         self.kind.extend([_KIND_CODE[r[0]] for r in recs])
         self.user.extend(users)
         self.ts.extend([r[2] for r in recs])
         self.zone.extend([self._zone_code(r[11]) if len(r) > 11 and r[11] else 0 for r in recs])
-        self.product.extend([pcode(r[3]) if r[3] is not None else -1 for r in recs])
+        self.product.extend(
+            [
+                -1 if (p := r[3]) is None else c if (c := pget(p)) is not None else pcode(p)
+                for r in recs
+            ]
+        )
         self.quantity.extend([r[4] for r in recs])
         nan = math.nan
         self.price.extend([nan if r[5] is None else r[5] for r in recs])
-        self.basket.extend([bcode(r[7]) if r[7] is not None else -1 for r in recs])
+        self.basket.extend(
+            [
+                -1 if (b := r[7]) is None else c if (c := bget(b)) is not None else bcode(b)
+                for r in recs
+            ]
+        )
         encoded = [r[10].encode("utf-8") for r in recs]
         self.id_end.extend(list(accumulate((len(e) for e in encoded), initial=len(self.ids)))[1:])
         self.ids += b"".join(encoded)
