@@ -7,6 +7,7 @@ import logging
 import math
 import os
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -290,6 +291,8 @@ class GraphitiPersonalizationEngine:
                     )
                     raise
                 index += 1
+                if not index & 511:  # hand the GIL to waiting readers (learning/pacing.py)
+                    time.sleep(0)
                 # the common case inline: an Event built by validation, its product known
                 if (
                     type(raw) is Event

@@ -227,8 +227,10 @@ def run_stores_bench(
     batch: int = 5_000,
     reads: int = 500,
     outage_events: int = 100_000,
+    analytics: bool = True,
 ) -> dict[str, Any]:
-    """Figures for each store in ``stores`` (Redis on ``redis_url`` or a server started here)."""
+    """Figures for each store in ``stores`` (Redis on ``redis_url`` or a server started here),
+    then for each analytics sink (:mod:`leafloaf.bench.analytics`) unless ``analytics=False``."""
     from leafloaf.stores.memory import InMemoryStore
     from leafloaf.stores.sqlite import SQLiteStore
 
@@ -270,6 +272,10 @@ def run_stores_bench(
                 results["skipped"][name] = str(exc)
         if "redis" in stores and outage_events:
             results["redis_outage"] = redis_outage(dataset, folder, outage_events)
+    if analytics:
+        from leafloaf.bench.analytics import run_analytics_bench
+
+        results["analytics"] = run_analytics_bench(dataset, batch)
     results["machine"]["load_average_at_end"] = round(os.getloadavg()[0], 2)
     return results
 
@@ -317,6 +323,49 @@ def _busy(machine: dict[str, Any]) -> str:
     if load <= (machine["cpus"] or 1):
         return ""
     return " (above the CPU count: other processes took CPU time, so every figure is low)"
+
+
+_SINK_ROWS = [
+    ("engine record_many with the sink", "record_many_events_per_s", "events/s"),
+    ("the same with no sink (NullSink)", "record_many_events_per_s_no_sink", "events/s"),
+    ("queue depth while ingesting, p95", "queue_depth_p95", "rows"),
+    ("queue depth while ingesting, max", "queue_depth_max", "rows"),
+    ("drain after the last batch", "drain_after_ingest_s", "s"),
+    ("one event, record → countable, p50", "end_to_end_p50_ms", "ms"),
+    ("one event, record → countable, p95", "end_to_end_p95_ms", "ms"),
+    ("events in the table afterwards", "stored", "events"),
+    ("events in the dead-letter file (queue full or rejected)", "dead_lettered", "events"),
+]
+
+
+def _analytics_lines(analytics: dict[str, Any] | None) -> list[str]:
+    """The analytics section of the report (empty when it was not run)."""
+    if not analytics:
+        return []
+    sinks = analytics["sinks"]
+    lines = [
+        "",
+        "## Analytics sinks",
+        "",
+        "The engine on an in-memory store with the sink attached: what the sink costs ingest, "
+        "its queue (sampled every 10 ms), the time to drain it, and single events from "
+        "`record` returning until `count(user)` sees them. Measured "
+        f"{analytics.get('measured_at', '')}, 1-minute load average "
+        f"{analytics.get('load_average_at_start', '?')} → "
+        f"{analytics.get('load_average_at_end', '?')}.",
+    ]
+    if sinks:
+        lines += [
+            "",
+            "| figure | unit | " + " | ".join(s["sink"] for s in sinks) + " |",
+            "|---|---|" + "---:|" * len(sinks),
+        ]
+        for label, key, unit in _SINK_ROWS:
+            cells = [f"{s[key]:,.0f}" if s[key] >= 100 else f"{s[key]:g}" for s in sinks]
+            lines.append(f"| {label} | {unit} | " + " | ".join(cells) + " |")
+    for name, why in analytics["skipped"].items():
+        lines += ["", f"Not measured: {name} ({why})."]
+    return lines
 
 
 def write_stores_report(results: dict[str, Any], out: Path, command: str) -> tuple[Path, Path]:
@@ -370,5 +419,6 @@ def write_stores_report(results: dict[str, Any], out: Path, command: str) -> tup
         ]
     for name, why in results["skipped"].items():
         lines += ["", f"Not measured: {name} ({why})."]
+    lines += _analytics_lines(results.get("analytics"))
     md_path.write_text("\n".join(lines) + "\n")
     return json_path, md_path

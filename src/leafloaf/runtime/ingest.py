@@ -17,10 +17,11 @@ from typing import Any
 
 from leafloaf.catalog import Catalog
 from leafloaf.errors import StoreUnavailableError, UnknownProductError, ValidationError
+from leafloaf.learning.pacing import in_slices
 from leafloaf.learning.stats import DeltaBatch
 from leafloaf.models import Event, RecordReport, Rejection
 from leafloaf.runtime.outbox import DeadLetter, Outbox
-from leafloaf.stores.base import StateStore, event_to_record
+from leafloaf.stores.base import EventRecord, StateStore, event_to_record
 
 __all__ = ["Ingestor", "check_storable", "coerce_event"]
 
@@ -124,7 +125,9 @@ class Ingestor:
     def commit(self, events: Sequence[Event]) -> list[Event]:
         """Append and learn ``events`` in one store transaction; returns the new ones."""
         store = self.store
-        records = [event_to_record(e) for e in events]  # each event's fields read once
+        records: list[EventRecord] = []  # each event's fields read once
+        for part in in_slices(events):
+            records.extend([event_to_record(e) for e in part])
         with store.transaction():
             fresh = store.append_records(events, records)
             keep = [i for i, is_new in enumerate(fresh) if is_new]

@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from leafloaf.learning.pacing import in_slices
 from leafloaf.models import EventType
 from leafloaf.stores.base import EventRecord
 
@@ -31,6 +32,8 @@ __all__ = ["EventLog"]
 
 _KINDS = [kind.value for kind in EventType]
 _KIND_CODE = {kind: code for code, kind in enumerate(_KINDS)}
+_SLICE = 4_096
+"""Records appended per pass (between passes, waiting threads get the interpreter)."""
 _RECENT = 65_536
 """Ids kept in a dictionary before they are merged into the sorted hash index."""
 
@@ -147,6 +150,10 @@ class EventLog:
         """
         recs = list(records)
         if not recs:
+            return
+        if len(recs) > _SLICE:  # slice by slice, handing the GIL over in between
+            for part in in_slices(recs, _SLICE):
+                self.append(part)
             return
         first = len(self.id_end)
         ucode, pcode, bcode = self.users.code, self.products.code, self.baskets.code

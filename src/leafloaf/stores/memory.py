@@ -7,6 +7,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any, ClassVar
 
+from leafloaf.learning.pacing import paced
 from leafloaf.models import Event
 from leafloaf.stores.base import (
     EventRecord,
@@ -80,7 +81,7 @@ class InMemoryStore(StateStore):
             self._log = self._log.without(tx.forgotten, tx.removed_events)
             for user in tx.forgotten:
                 self._rows.pop(user, None)
-        for user, draft in tx.rows.items():
+        for user, draft in paced(tx.rows.items(), every=64):
             if draft is not None and draft.keys:
                 self._rows[user] = draft.freeze()
             else:
@@ -100,7 +101,7 @@ class InMemoryStore(StateStore):
         with self.transaction():
             tx = self._tx
             assert tx is not None
-            for user_id, deltas in updates.items():
+            for user_id, deltas in paced(updates.items(), every=64):
                 draft = self._working(tx, user_id)
                 for key, (ops, values) in deltas.items():
                     draft.merge(key, ops, values)
