@@ -7,7 +7,9 @@ groups by ``event_id`` anyway). A batch that cannot be delivered is retried with
 until ``deadline_s``; rows BigQuery rejects, rows still undelivered at the deadline, and
 rows that arrive while the queue is full all go to a dead-letter JSONL file with their
 error — one line per row, ``{"row": ..., "error": ...}`` — from which
-:meth:`BigQuerySink.redeliver` sends them again. Nothing is dropped silently.
+:meth:`BigQuerySink.redeliver` sends them again. Rows spilled only because the queue was
+full (a bulk load outpacing the network) are sent again by the worker itself once its queue
+has room; rows BigQuery rejected wait for you. Nothing is dropped silently.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from leafloaf.models import Event
 __all__ = ["BigQuerySink"]
 
 _INSERT_LIMIT = 5_000
+_OVERFLOW = "queue full: BigQuery is slow or unreachable"
 
 
 def _bigquery() -> Any:
@@ -107,6 +110,10 @@ class BigQuerySink(AnalyticsSink):
         """Rows BigQuery accepted since this sink started."""
         self.dead_lettered = 0
         """Rows written to the dead-letter file since this sink started."""
+        self.requeued = 0
+        """Spilled rows the worker queued again once the queue had room."""
+        self._overflowed = False
+        """Rows were spilled because the queue was full: the worker re-queues them when idle."""
         self._worker = threading.Thread(target=self._run, name="leafloaf-bigquery", daemon=True)
         self._worker.start()
 
@@ -122,7 +129,8 @@ class BigQuerySink(AnalyticsSink):
             except queue.Full:
                 spilled.append(row)
         if spilled:
-            self._dead_letter(spilled, "queue full: BigQuery is slow or unreachable")
+            self._dead_letter(spilled, _OVERFLOW)
+            self._overflowed = True
             self._resolved(len(spilled))
 
     def _resolved(self, n: int) -> None:
@@ -138,6 +146,8 @@ class BigQuerySink(AnalyticsSink):
             except queue.Empty:
                 if self._stopping:
                     return
+                if self._overflowed:
+                    self._requeue_overflow()
                 continue
             batch = [first]
             while len(batch) < self.batch_size:
@@ -242,6 +252,35 @@ class BigQuerySink(AnalyticsSink):
                 os.fsync(handle.fileno())
             self.dead_lettered += len(rows)
 
+    def _requeue_overflow(self) -> None:
+        """Queue again the rows spilled while the queue was full (as many as fit)."""
+        with self._file_lock:
+            self._overflowed = False
+            if not self.dead_letter_path.exists():
+                return
+            entries = [
+                json.loads(line)
+                for line in self.dead_letter_path.read_text("utf-8").splitlines()
+                if line.strip()
+            ]
+            kept: list[dict[str, Any]] = []
+            for entry in entries:
+                if entry["error"] != _OVERFLOW or self._overflowed:
+                    kept.append(entry)
+                    continue
+                with self._done:
+                    self._pending += 1
+                try:
+                    self._queue.put_nowait(entry["row"])
+                except queue.Full:  # the rest waits for the next idle moment
+                    self._resolved(1)
+                    self._overflowed = True
+                    kept.append(entry)
+                    continue
+                self.requeued += 1
+            text = "".join(json.dumps(entry) + "\n" for entry in kept)
+            self.dead_letter_path.write_text(text, "utf-8")
+
     def dead_letters(self) -> list[tuple[dict[str, Any], str]]:
         """Rows in the dead-letter file, each with the error that put it there."""
         with self._file_lock:
@@ -342,14 +381,19 @@ class BigQuerySink(AnalyticsSink):
             return self._pending
 
     def flush(self, timeout: float | None = None) -> None:
-        """Wait until every emitted row is in BigQuery or in the dead-letter file."""
+        """Wait until every emitted row is in BigQuery or in the dead-letter file for a reason
+        other than a full queue (rows spilled by a full queue are sent again first)."""
         end = None if timeout is None else time.monotonic() + timeout
-        with self._done:
-            while self._pending > 0:
-                left = None if end is None else end - time.monotonic()
-                if left is not None and left <= 0:
-                    return
-                self._done.wait(timeout=left if left is not None else 1.0)
+        while True:
+            with self._done:
+                while self._pending > 0:
+                    left = None if end is None else end - time.monotonic()
+                    if left is not None and left <= 0:
+                        return
+                    self._done.wait(timeout=left if left is not None else 1.0)
+            if not self._overflowed or (end is not None and time.monotonic() >= end):
+                return
+            self._requeue_overflow()
 
     def health(self) -> BackendHealth:
         """Probe the table (2 s at most) and report the queue and the last delivery error."""

@@ -80,8 +80,10 @@ def bench_sink(
     result["queue_depth_max"] = round(max(depths, default=0.0))
     result["queue_depth_p95"] = round(_percentile(depths, 0.95))
     result["stored"] = sink.count()
-    dead = getattr(sink, "dead_lettered", 0)  # overflow or rejected rows, kept for redelivery
-    result["dead_lettered"] = int(dead) if isinstance(dead, int) else 0
+    letters = getattr(sink, "dead_letters", None)  # rows kept for redelivery, with their error
+    result["dead_lettered"] = len(letters()) if callable(letters) else 0
+    requeued = getattr(sink, "requeued", 0)  # spilled by a full queue, then sent again
+    result["requeued"] = int(requeued) if isinstance(requeued, int) else 0
     # end to end: one event recorded, then polled until the sink counts it
     product = dataset.catalog.ids[0]
     delays: list[float] = []

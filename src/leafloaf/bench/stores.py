@@ -334,7 +334,8 @@ _SINK_ROWS = [
     ("one event, record → countable, p50", "end_to_end_p50_ms", "ms"),
     ("one event, record → countable, p95", "end_to_end_p95_ms", "ms"),
     ("events in the table afterwards", "stored", "events"),
-    ("events in the dead-letter file (queue full or rejected)", "dead_lettered", "events"),
+    ("spilled by a full queue, then sent again by the worker", "requeued", "events"),
+    ("left in the dead-letter file", "dead_lettered", "events"),
 ]
 
 
