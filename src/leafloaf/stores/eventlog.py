@@ -182,16 +182,25 @@ class EventLog:
         encoded = [r[10].encode("utf-8") for r in recs]
         self.id_end.extend(list(accumulate((len(e) for e in encoded), initial=len(self.ids)))[1:])
         self.ids += b"".join(encoded)
-        extra = self.extra
-        for row, r in enumerate(recs, start=first):
-            if r[6] is not None or r[8] is not None or r[9] is not None:
-                extra[row] = (r[6], r[8], r[9])
+        self.extra.update(
+            (row, (r[6], r[8], r[9]))
+            for row, r in enumerate(recs, start=first)
+            if r[6] is not None or r[8] is not None or r[9] is not None
+        )
+        # rows per user: one stable sort, then one extend per user (not one append per row)
+        codes = np.asarray(users, dtype=np.int64)
+        order = np.argsort(codes, kind="stable")
+        sorted_codes = codes[order]
+        cuts = np.flatnonzero(np.diff(sorted_codes)) + 1
+        starts = np.concatenate(([0], cuts)).tolist()
+        ends = [*cuts.tolist(), len(order)]
+        rows_sorted = (order + first).astype(np.uint32)
         by_user = self.by_user
-        for row, u in enumerate(users, start=first):
-            rows = by_user.get(u)
+        for code, start, end in zip(sorted_codes[starts].tolist(), starts, ends, strict=True):
+            rows = by_user.get(code)
             if rows is None:
-                rows = by_user[u] = array("I")
-            rows.append(row)
+                rows = by_user[code] = array("I")
+            rows.frombytes(rows_sorted[start:end].tobytes())
         self._recent.update(
             zip([r[10] for r in recs], range(first, first + len(recs)), strict=True)
         )
