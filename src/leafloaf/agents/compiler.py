@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from leafloaf.agents.base import Intent
+from leafloaf.agents.base import Intent, ReplyCompiler
 from leafloaf.models import Cart, Reason
 from leafloaf.orders.base import CartChange, Order
 
@@ -47,7 +47,7 @@ class TurnResult(BaseModel):
     """Reasons something was left out ("skipped: you told us you avoid dairy eggs")."""
 
 
-class ResponseCompiler:
+class ResponseCompiler(ReplyCompiler):
     """Builds :class:`Reason` lists from the engine's statistics and phrases the reply.
 
     >>> compiler = ResponseCompiler(engine)                       # doctest: +SKIP
