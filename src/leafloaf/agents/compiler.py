@@ -16,6 +16,8 @@ if TYPE_CHECKING:
 
 __all__ = ["ProductSuggestion", "ResponseCompiler", "TurnResult"]
 
+_LISTED = (Intent.SEARCH, Intent.USUAL, Intent.DUE)
+"""Intents whose products the reply lists."""
 _SHOWN_REASONS = 2
 """Reasons spoken per product; all of them stay in ``ProductSuggestion.reasons``."""
 
@@ -95,7 +97,8 @@ class ResponseCompiler(ReplyCompiler):
         question = None
         for result in results:
             sentences.extend(result.said)
-            if result.products and result.intent in (Intent.SEARCH, Intent.USUAL, Intent.DUE):
+            sentences.extend(self._unsaid(result))
+            if result.products and result.intent in _LISTED:
                 sentences.append(_product_list(result))
             sentences.extend(f"({r.text})" for r in result.skipped)
             if result.intent is Intent.SHOW_CART:
@@ -105,6 +108,18 @@ class ResponseCompiler(ReplyCompiler):
         if question is not None:
             sentences.append(question)
         return " ".join(s for s in sentences if s) or "Sorry, I did not catch that.", question
+
+    def _unsaid(self, result: TurnResult) -> list[str]:
+        """A sentence for each cart change the agent did not word itself (a host's agent)."""
+        listed = [p.name for p in result.products] if result.intent in _LISTED else []
+        said = " ".join([*result.said, *listed])
+        out = []
+        for change in result.actions:
+            catalog = self.engine.catalog
+            name = catalog.name(change.product_id) if change.product_id in catalog else None
+            if name is None or name not in said:
+                out.append(f"{name or change.product_id}: now {change.after:g} in your cart.")
+        return out
 
 
 def _product_list(result: TurnResult) -> str:
