@@ -7,6 +7,8 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from leafloaf import (
     Assistant,
@@ -156,3 +158,41 @@ def test_the_assistant_routes_and_loops_with_one_llm(server: FakeServer) -> None
     llm.close()
     assert reply.cart.summary() == {"7": 3.0} and "Added 3 × Tofu" in reply.text
     assert not steps
+
+
+_IDS = ["1", "4", "5", "7", "999"]
+_CALLS = st.one_of(
+    st.builds(lambda q: call("search", query=q), st.sampled_from(["tofu", "milk", "bread"])),
+    st.builds(lambda p, q: call("add", p, quantity=q), st.sampled_from(_IDS),
+              st.sampled_from([None, 1.0, 2.0, -1.0])),
+    st.builds(lambda p: call("remove", p), st.sampled_from(_IDS)),
+    st.builds(lambda p, q: call("set_quantity", p, quantity=q), st.sampled_from(_IDS),
+              st.sampled_from([None, 0.0, 3.0])),
+    st.just(call("show_cart")),
+    st.just(call("finish")),
+)  # fmt: skip
+
+
+@settings(max_examples=40, deadline=None)
+@given(script=st.lists(_CALLS, max_size=7))
+def test_any_model_leaves_the_backend_consistent(script: list[Answer]) -> None:
+    """Whatever the model calls: the reported changes are the backend's, the loop is
+    bounded, and a failed loop leaves exactly what the deterministic plan does."""
+    with fake_llm_server() as server:
+        server.script += script
+        engine = small_engine()
+        llm = OpenAICompatibleLLM(server.url, "fake", timeout=1.0, retries=0)
+        agent = OrderAgent(engine, InMemoryOrders(engine=engine), ProductSearchAgent(engine),
+                           llm=llm, max_steps=4)  # fmt: skip
+        state = SessionState(session_id="s", user_id="eve")
+        route = Route(intent=Intent.ADD, text="add 2 tofu", slots=Slots(products=["tofu"],
+                      quantity=2))  # fmt: skip
+        result = agent.handle(route, state, "eve")
+        llm.close()
+    cart = agent.orders.cart("eve").summary()
+    assert len(server.requests) <= 4
+    final = {a.product_id: a.after for a in result.actions}  # the last change per product
+    assert {p: q for p, q in final.items() if q} == cart
+    if agent.fallbacks:
+        assert cart == {"7": 2.0}  # what the plan does alone
+    assert all(pid != "999" for pid in cart)
