@@ -210,3 +210,20 @@ def test_a_host_replaces_the_agents_and_the_compiler() -> None:
     with pytest.raises(ConfigError, match="search"):
         Assistant(engine, search=LocalSearch(engine.catalog),
                   search_agent=ProductSearchAgent(engine))  # fmt: skip
+
+
+def test_a_quantity_while_a_question_waits_goes_to_the_answer(assistant: Assistant) -> None:
+    first = assistant.reply("newbie", "add milk")
+    assert first.clarification is not None
+    again = assistant.reply("newbie", "make it two", session=first.session)
+    assert again.clarification is not None and again.clarification.startswith("2 of which:")
+    assert again.cart.lines == []  # nothing in focus got changed instead
+    done = assistant.reply("newbie", "the chocolate one", session=first.session)
+    assert done.cart.summary() == {"3": 2.0}
+
+
+def test_the_cart_is_shown_as_it_was_when_asked(assistant: Assistant) -> None:
+    assistant.reply("ann", "add 2 tofu")
+    reply = assistant.reply("ann", "show my cart and checkout")
+    assert reply.text.index("Your cart: 2 × Tofu") < reply.text.index("Order ")
+    assert reply.cart.lines == []

@@ -79,3 +79,10 @@ def test_listed_products_and_the_cart_are_shown(compiler: ReplyCompiler) -> None
     )  # fmt: skip
     text, _ = compiler.compile([found, TurnResult(intent=Intent.SHOW_CART)], CART)
     assert "Whole Milk" in text and "2 × Tofu" in text
+
+
+def test_a_sentence_two_clauses_share_is_said_once(compiler: ReplyCompiler) -> None:
+    same = ["Got it: I'll leave out meat seafood from now on."]
+    results = [TurnResult(intent=Intent.PREFERENCE, said=same) for _ in range(2)]
+    text, _ = compiler.compile(results, CART)
+    assert text.count("Got it") == 1

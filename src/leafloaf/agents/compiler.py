@@ -101,13 +101,14 @@ class ResponseCompiler(ReplyCompiler):
             if result.products and result.intent in _LISTED:
                 sentences.append(_product_list(result))
             sentences.extend(f"({r.text})" for r in result.skipped)
-            if result.intent is Intent.SHOW_CART:
-                sentences.append(cart_text(cart))
+            if result.intent is Intent.SHOW_CART and not result.said:
+                sentences.append(cart_text(cart))  # the cart at the end of the turn
             if result.clarification and question is None:
                 question = result.clarification
         if question is not None:
             sentences.append(question)
-        return " ".join(s for s in sentences if s) or "Sorry, I did not catch that.", question
+        said = dict.fromkeys(s for s in sentences if s)  # two clauses, one sentence: say it once
+        return " ".join(said) or "Sorry, I did not catch that.", question
 
     def _unsaid(self, result: TurnResult) -> list[str]:
         """A sentence for each cart change the agent did not word itself (a host's agent)."""

@@ -15,7 +15,7 @@ from leafloaf.agents.base import (
     SearchAgent,
     SessionState,
 )
-from leafloaf.agents.compiler import ProductSuggestion, ResponseCompiler, TurnResult
+from leafloaf.agents.compiler import ProductSuggestion, ResponseCompiler, TurnResult, cart_text
 from leafloaf.agents.search_agent import Choice, covers, name_words
 from leafloaf.agents.tool_loop import PlannedChange, ToolLoop
 from leafloaf.agents.utterances import tokens
@@ -259,6 +259,15 @@ class OrderAgent(CartAgent):
             return result
         cart = self.orders.cart(user_id)
         phrase = slots.products[0] if slots.products else None
+        pending = state.pending
+        if phrase is None and pending is not None and pending.candidates:
+            # "make it two" while a question waits: the answer to come gets two
+            pending.quantity = slots.quantity
+            names = [self.engine.catalog.name(p) for p in pending.candidates
+                     if p in self.engine.catalog]  # fmt: skip
+            listed = " or ".join([", ".join(names[:-1]), names[-1]] if len(names) > 1 else names)
+            result.clarification = f"{slots.quantity:g} of which: {listed}?"
+            return result
         pid = self._in_cart(cart, phrase, state)
         if pid is None and (phrase or state.focus):
             choice = self.search.choose(user_id, phrase, slots, state)
@@ -275,10 +284,10 @@ class OrderAgent(CartAgent):
         state.focus = change.product_id
 
     def show_cart(self, route: Route, state: SessionState, user_id: str) -> TurnResult:
-        """The cart (the compiler words it)."""
+        """The cart as it is now (later clauses of the message may change it)."""
         cart = self.orders.cart(user_id)
         state.last_results = [ln.product_id for ln in cart.lines]
-        return TurnResult(intent=Intent.SHOW_CART)
+        return TurnResult(intent=Intent.SHOW_CART, said=[cart_text(cart)])
 
     # --- what the engine knows ------------------------------------------------------------
     def usual(self, route: Route, state: SessionState, user_id: str) -> TurnResult:
