@@ -355,7 +355,7 @@ class OrderAgent(CartAgent):
         result.order = order
         count = sum(line.quantity for line in order.lines)
         result.said.append(
-            f"Order {order.order_id[:8]} placed with {count:g} items; "
+            f"Order {order.order_id[:8]} placed with {count:g} item{'' if count == 1 else 's'}; "
             "payment and delivery continue at checkout."
         )
         state.focus = None
