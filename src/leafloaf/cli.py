@@ -30,6 +30,7 @@ _EVALUATIONS = {
     "quantity": "suggested quantity vs. last quantity and global mode",
     "budget": "price-aware re-ranking vs. without prices",
     "search": "category ranking, personalised vs. popularity",
+    "cart": "the ranking's cart term on vs. off, held-out baskets, paired bootstrap CI",
 }
 # Data each evaluation needs: quantity and budget need quantities and prices.
 _SAMPLE = {"quantity": "completejourney_sample", "budget": "completejourney_sample"}

@@ -50,6 +50,9 @@ class EngineConfig(BaseModel):
     """Posterior probability at which a never-bought attribute is reported as avoided."""
     price_weight: float = Field(default=1.0, ge=0)
     """Re-ranking: weight of the price-fit term (0 turns budget awareness off)."""
+    cart_weight: float = Field(default=1.0, ge=0)
+    """Re-ranking: weight of the cart term, log(1 + adds) - log(1 + removes) (0 turns it off;
+    ``leafloaf evaluate cart`` measures it)."""
     neighbours: int = Field(default=300, ge=0)
     """Nearest shoppers whose usual baskets inform next-basket prediction (0 = off)."""
     personal_weight: float = Field(default=0.8, ge=0, le=1)

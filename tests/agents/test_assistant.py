@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from datetime import UTC, datetime, timedelta
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -13,43 +13,26 @@ import pytest
 from leafloaf import (
     Assistant,
     AssistantReply,
-    Catalog,
-    Event,
-    GraphitiPersonalizationEngine,
+    Cart,
+    CartAgent,
+    ConfigError,
     Intent,
     OpenAICompatibleLLM,
-    Product,
+    ProductSearchAgent,
     ReplyPart,
+    ResponseCompiler,
+    Route,
+    SessionState,
     SQLiteOrders,
     SQLiteSessionStore,
+    TurnResult,
     ValidationError,
 )
+from leafloaf.search.local import LocalSearch
 from tests.agents.fake_llm import chat, fake_llm_server
+from tests.agents.world import small_engine
 
-T0 = datetime(2026, 1, 5, 9, tzinfo=UTC)
-PRODUCTS = [
-    ("1", "Oat Milk", ("dairy eggs", "milk")),
-    ("2", "Whole Milk", ("dairy eggs", "milk")),
-    ("3", "Chocolate Milk", ("dairy eggs", "milk")),
-    ("4", "Sourdough Bread", ("bakery", "bread")),
-    ("5", "Bananas", ("produce", "fruit")),
-    ("6", "Chicken Breast", ("meat seafood", "poultry")),
-    ("7", "Tofu", ("deli", "tofu")),
-]
-
-
-def _engine() -> GraphitiPersonalizationEngine:
-    catalog = Catalog(
-        Product(product_id=p, name=n, categories=c, price=2.0) for p, n, c in PRODUCTS
-    )
-    engine = GraphitiPersonalizationEngine(catalog, clock=lambda: T0 + timedelta(days=60))
-    events = []
-    for week in range(6):  # "ann" buys oat milk, three at a time, and bananas
-        ts = T0 + timedelta(days=7 * week)
-        events.append(Event.purchase("ann", "1", quantity=3, ts=ts, basket_id=f"a{week}"))
-        events.append(Event.purchase("ann", "5", ts=ts, basket_id=f"a{week}"))
-    engine.record_many(events)
-    return engine
+_engine = small_engine
 
 
 @pytest.fixture
@@ -202,3 +185,45 @@ def test_llm_routes_the_turn_and_a_broken_llm_falls_back() -> None:
         reply = assistant.reply("eve", "show my cart")
         assert reply.intent is Intent.SHOW_CART and reply.cart.summary() == {"7": 4.0}
         llm.close()
+
+
+def test_a_host_replaces_the_agents_and_the_compiler() -> None:
+    engine = _engine()
+
+    class Shouting(ResponseCompiler):
+        def compile(self, results: Sequence[TurnResult], cart: Cart) -> tuple[str, str | None]:
+            text, question = super().compile(results, cart)
+            return text.upper(), question
+
+    class NoTofu(CartAgent):
+        intents = frozenset({Intent.ADD})
+
+        def handle(self, route: Route, state: SessionState, user_id: str) -> TurnResult:
+            return TurnResult(intent=route.intent, said=["We are out of it."])
+
+    assistant = Assistant(engine, compiler=Shouting(engine), order_agent=NoTofu())
+    reply = assistant.reply("ann", "add tofu")
+    assert reply.text == "WE ARE OUT OF IT." and reply.cart.lines == []
+    assert assistant.reply("ann", "show my cart").intent is Intent.OTHER  # not its intent
+    with pytest.raises(ConfigError, match="order_agent"):
+        Assistant(engine, order_agent=object())  # type: ignore[arg-type]
+    with pytest.raises(ConfigError, match="search"):
+        Assistant(engine, search=LocalSearch(engine.catalog),
+                  search_agent=ProductSearchAgent(engine))  # fmt: skip
+
+
+def test_a_quantity_while_a_question_waits_goes_to_the_answer(assistant: Assistant) -> None:
+    first = assistant.reply("newbie", "add milk")
+    assert first.clarification is not None
+    again = assistant.reply("newbie", "make it two", session=first.session)
+    assert again.clarification is not None and again.clarification.startswith("2 of which:")
+    assert again.cart.lines == []  # nothing in focus got changed instead
+    done = assistant.reply("newbie", "the chocolate one", session=first.session)
+    assert done.cart.summary() == {"3": 2.0}
+
+
+def test_the_cart_is_shown_as_it_was_when_asked(assistant: Assistant) -> None:
+    assistant.reply("ann", "add 2 tofu")
+    reply = assistant.reply("ann", "show my cart and checkout")
+    assert reply.text.index("Your cart: 2 × Tofu") < reply.text.index("Order ")
+    assert reply.cart.lines == []

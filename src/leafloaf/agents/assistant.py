@@ -13,7 +13,16 @@ from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from leafloaf.agents.base import Intent, Route, SessionState, SessionStore, Supervisor
+from leafloaf.agents.base import (
+    CartAgent,
+    Intent,
+    ReplyCompiler,
+    Route,
+    SearchAgent,
+    SessionState,
+    SessionStore,
+    Supervisor,
+)
 from leafloaf.agents.compiler import ProductSuggestion, ResponseCompiler, TurnResult
 from leafloaf.agents.order_agent import OrderAgent
 from leafloaf.agents.search_agent import ProductSearchAgent, covers, name_words
@@ -85,9 +94,12 @@ class Assistant:
     """The shopping assistant a host embeds: ``reply(user_id, message, session)``.
 
     Every part is a seam: ``search`` (a :class:`SearchBackend`), ``orders`` (the host's
-    :class:`OrderBackend`), ``llm`` (routing by a model, the local intent model as fallback),
-    ``sessions`` (a :class:`SessionStore`) and ``supervisor``. Safe from many threads;
-    turns of one session run one at a time.
+    :class:`OrderBackend`), ``llm`` (routing by a model and the order agent's tool loop,
+    the local intent model and the deterministic plan as fallbacks), ``sessions`` (a
+    :class:`SessionStore`), ``supervisor``, and the agents themselves: ``search_agent`` (a
+    :class:`SearchAgent`), ``order_agent`` (a :class:`CartAgent` over the same ``orders``)
+    and ``compiler`` (a :class:`ReplyCompiler`). Safe from many threads; turns of one
+    session run one at a time.
 
     >>> from leafloaf import Assistant, Catalog, GraphitiPersonalizationEngine, Product
     >>> catalog = Catalog([Product(product_id="1", name="Oat Milk", categories=("dairy", "milk")),
@@ -108,6 +120,10 @@ class Assistant:
         llm: LLM | None = None,
         sessions: SessionStore | None = None,
         supervisor: Supervisor | None = None,
+        *,
+        search_agent: SearchAgent | None = None,
+        order_agent: CartAgent | None = None,
+        compiler: ReplyCompiler | None = None,
     ) -> None:
         from leafloaf.engine import GraphitiPersonalizationEngine
 
@@ -117,6 +133,16 @@ class Assistant:
             raise ConfigError("orders", type(orders).__name__, "must be an OrderBackend")
         if sessions is not None and not isinstance(sessions, SessionStore):
             raise ConfigError("sessions", type(sessions).__name__, "must be a SessionStore")
+        for field, part, kind in (
+            ("search_agent", search_agent, SearchAgent),
+            ("order_agent", order_agent, CartAgent),
+            ("compiler", compiler, ReplyCompiler),
+        ):
+            if part is not None and not isinstance(part, kind):
+                raise ConfigError(field, type(part).__name__, f"must be a {kind.__name__}")
+        if search_agent is not None and search is not None:
+            raise ConfigError("search", type(search).__name__, "goes to the default search "
+                              "agent only; give it to your search_agent instead")  # fmt: skip
         self.engine = engine
         self.orders = orders if orders is not None else InMemoryOrders(engine=engine)
         if self.orders.engine is None:
@@ -125,9 +151,11 @@ class Assistant:
         if supervisor is None:
             supervisor = LLMSupervisor(llm) if llm is not None else LocalSupervisor()
         self.supervisor = supervisor
-        self.compiler = ResponseCompiler(engine)
-        self.search_agent = ProductSearchAgent(engine, search)
-        self.order_agent = OrderAgent(engine, self.orders, self.search_agent, self.compiler)
+        self.compiler: ReplyCompiler = compiler or ResponseCompiler(engine)
+        self.search_agent: SearchAgent = search_agent or ProductSearchAgent(engine, search)
+        self.order_agent: CartAgent = order_agent or OrderAgent(
+            engine, self.orders, self.search_agent, self.compiler, llm=llm
+        )
         self._locks: weakref.WeakValueDictionary[str, threading.Lock] = (
             weakref.WeakValueDictionary()
         )
@@ -243,6 +271,8 @@ class Assistant:
         if route.intent is Intent.OTHER:
             thanked = "thank" in route.text.lower() or "thx" in route.text.lower()
             return TurnResult(intent=Intent.OTHER, said=["You're welcome!" if thanked else _HELP])
+        if route.intent not in self.order_agent.intents:
+            return TurnResult(intent=Intent.OTHER, said=[_HELP])
         return self.order_agent.handle(route, state, user_id)
 
     def _search(self, route: Route, state: SessionState, user_id: str) -> TurnResult:

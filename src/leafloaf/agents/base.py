@@ -3,18 +3,28 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from leafloaf.health import BackendHealth
 
+if TYPE_CHECKING:
+    from leafloaf.agents.compiler import TurnResult
+    from leafloaf.agents.search_agent import Choice
+    from leafloaf.models import Cart, Reason
+    from leafloaf.search.base import PersonalizedHit
+
 __all__ = [
+    "CartAgent",
     "Intent",
     "PendingAction",
+    "ReplyCompiler",
     "Route",
+    "SearchAgent",
     "SessionState",
     "SessionStore",
     "Slots",
@@ -157,3 +167,68 @@ class Supervisor(ABC):
     @abstractmethod
     def health(self) -> BackendHealth:
         """Whether the supervisor can route (a model that failed to load says "down")."""
+
+
+class SearchAgent(ABC):
+    """Finds products for a phrase and settles which one a shopper means.
+
+    The default is :class:`ProductSearchAgent`; every implementation passes
+    tests/contract/test_search_agent. ``choose`` asks at most one question, and only when
+    neither the shopper's history nor the name settles it.
+    """
+
+    @abstractmethod
+    def find(
+        self, user_id: str, query: str, k: int = 5, max_price: float | None = None
+    ) -> list[PersonalizedHit]:
+        """The shopper's best ``k`` catalog products for ``query``, each with its reasons."""
+
+    @abstractmethod
+    def choose(self, user_id: str, phrase: str | None, slots: Slots, state: SessionState) -> Choice:
+        """One product for ``phrase`` (or for a reference to earlier results when it is
+        None), or candidates with one ``question``; an empty ``Choice`` when nothing fits."""
+
+    @abstractmethod
+    def pick_shown(self, words: set[str], state: SessionState) -> str | None:
+        """The first product of ``state.last_results`` named by ``words`` ("the organic
+        one"), or None."""
+
+
+class CartAgent(ABC):
+    """Carries out the cart intents (add, remove, set_quantity, show_cart, usual, due,
+    checkout, preference) for one clause.
+
+    The default is :class:`OrderAgent`; every implementation passes
+    tests/contract/test_cart_agent: each cart change it reports went through the
+    :class:`OrderBackend` (so the cart it returns is the backend's cart).
+    """
+
+    intents: ClassVar[frozenset[Intent]] = frozenset(
+        {Intent.ADD, Intent.REMOVE, Intent.SET_QUANTITY, Intent.SHOW_CART, Intent.USUAL,
+         Intent.DUE, Intent.CHECKOUT, Intent.PREFERENCE}
+    )  # fmt: skip
+    """The intents :meth:`handle` accepts."""
+
+    @abstractmethod
+    def handle(self, route: Route, state: SessionState, user_id: str) -> TurnResult:
+        """Carry out one clause, updating ``state`` (focus, last results, pending question)."""
+
+
+class ReplyCompiler(ABC):
+    """Says why a product suits a shopper and joins a turn's results into one answer.
+
+    The default is :class:`ResponseCompiler`; every implementation passes
+    tests/contract/test_reply_compiler: the text is never empty, mentions every cart
+    change, and carries at most one question.
+    """
+
+    @abstractmethod
+    def reasons(
+        self, user_id: str, product_id: str, notes: Sequence[str] = (), query: str | None = None
+    ) -> list[Reason]:
+        """Why ``product_id`` suits this shopper, most telling first (``notes``: the
+        engine's own words from search re-ranking)."""
+
+    @abstractmethod
+    def compile(self, results: Sequence[TurnResult], cart: Cart) -> tuple[str, str | None]:
+        """The reply text and the clarifying question (at most one) for a turn."""

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from leafloaf.agents.base import Intent
+from leafloaf.agents.base import Intent, ReplyCompiler
 from leafloaf.models import Cart, Reason
 from leafloaf.orders.base import CartChange, Order
 
@@ -16,6 +16,8 @@ if TYPE_CHECKING:
 
 __all__ = ["ProductSuggestion", "ResponseCompiler", "TurnResult"]
 
+_LISTED = (Intent.SEARCH, Intent.USUAL, Intent.DUE)
+"""Intents whose products the reply lists."""
 _SHOWN_REASONS = 2
 """Reasons spoken per product; all of them stay in ``ProductSuggestion.reasons``."""
 
@@ -47,7 +49,7 @@ class TurnResult(BaseModel):
     """Reasons something was left out ("skipped: you told us you avoid dairy eggs")."""
 
 
-class ResponseCompiler:
+class ResponseCompiler(ReplyCompiler):
     """Builds :class:`Reason` lists from the engine's statistics and phrases the reply.
 
     >>> compiler = ResponseCompiler(engine)                       # doctest: +SKIP
@@ -95,16 +97,30 @@ class ResponseCompiler:
         question = None
         for result in results:
             sentences.extend(result.said)
-            if result.products and result.intent in (Intent.SEARCH, Intent.USUAL, Intent.DUE):
+            sentences.extend(self._unsaid(result))
+            if result.products and result.intent in _LISTED:
                 sentences.append(_product_list(result))
             sentences.extend(f"({r.text})" for r in result.skipped)
-            if result.intent is Intent.SHOW_CART:
-                sentences.append(cart_text(cart))
+            if result.intent is Intent.SHOW_CART and not result.said:
+                sentences.append(cart_text(cart))  # the cart at the end of the turn
             if result.clarification and question is None:
                 question = result.clarification
         if question is not None:
             sentences.append(question)
-        return " ".join(s for s in sentences if s) or "Sorry, I did not catch that.", question
+        said = dict.fromkeys(s for s in sentences if s)  # two clauses, one sentence: say it once
+        return " ".join(said) or "Sorry, I did not catch that.", question
+
+    def _unsaid(self, result: TurnResult) -> list[str]:
+        """A sentence for each cart change the agent did not word itself (a host's agent)."""
+        listed = [p.name for p in result.products] if result.intent in _LISTED else []
+        said = " ".join([*result.said, *listed])
+        out = []
+        for change in result.actions:
+            catalog = self.engine.catalog
+            name = catalog.name(change.product_id) if change.product_id in catalog else None
+            if name is None or name not in said:
+                out.append(f"{name or change.product_id}: now {change.after:g} in your cart.")
+        return out
 
 
 def _product_list(result: TurnResult) -> str:

@@ -2,12 +2,25 @@
 
 from __future__ import annotations
 
+import logging
+import uuid
 from typing import TYPE_CHECKING
 
-from leafloaf.agents.base import Intent, PendingAction, Route, SessionState
-from leafloaf.agents.compiler import ProductSuggestion, ResponseCompiler, TurnResult
-from leafloaf.agents.search_agent import Choice, ProductSearchAgent, covers, name_words
+from leafloaf.agents.base import (
+    CartAgent,
+    Intent,
+    PendingAction,
+    ReplyCompiler,
+    Route,
+    SearchAgent,
+    SessionState,
+)
+from leafloaf.agents.compiler import ProductSuggestion, ResponseCompiler, TurnResult, cart_text
+from leafloaf.agents.search_agent import Choice, covers, name_words
+from leafloaf.agents.tool_loop import PlannedChange, ToolLoop
 from leafloaf.agents.utterances import tokens
+from leafloaf.errors import ConfigError
+from leafloaf.llm.base import LLM
 from leafloaf.models import Cart, Reason
 from leafloaf.orders.base import CartChange, OrderBackend
 
@@ -16,6 +29,8 @@ if TYPE_CHECKING:
 
 __all__ = ["OrderAgent"]
 
+log = logging.getLogger(__name__)
+
 _ADD_ALL = {"add", "order", "reorder", "load", "repeat", "put"}
 """First words that turn "my usual" from a list into an order ("add my usual")."""
 _EVERYTHING = {"everything", "all", "clear", "empty"}
@@ -23,13 +38,23 @@ _EVERYTHING = {"everything", "all", "clear", "empty"}
 _SURE = 0.5
 """Checkout is the one step that cannot be undone: below this confidence, it asks first."""
 _LISTED = 6
+"""Products listed for "my usual" and "what am I running out of"."""
 _CLOSEST = 3
 """Products offered when none is due at even odds."""
-"""Products listed for "my usual" and "what am I running out of"."""
+_LOOPED = frozenset(
+    {Intent.ADD, Intent.REMOVE, Intent.SET_QUANTITY, Intent.USUAL, Intent.DUE, Intent.CHECKOUT}
+)
+"""Intents the LLM's tool loop handles when ``llm`` is set (the rest stay deterministic)."""
 
 
-class OrderAgent:
-    """Deterministic plans for the cart intents over an :class:`OrderBackend`.
+class OrderAgent(CartAgent):
+    """Deterministic plans for the cart intents over an :class:`OrderBackend`; with ``llm``,
+    a ReAct-style tool loop (:class:`ToolLoop`, at most ``max_steps`` calls) first.
+
+    Any LLM error, timeout, invalid tool call or loop without ``finish`` falls back to the
+    deterministic plan (``fallbacks`` counts them); a loop that changes nothing for add,
+    remove or set_quantity does too, so the shopper still gets an answer or a question.
+    Every change goes through the order backend under a fresh idempotent ``change_id``.
 
     >>> agent = OrderAgent(engine, orders, ProductSearchAgent(engine))   # doctest: +SKIP
     """
@@ -38,16 +63,38 @@ class OrderAgent:
         self,
         engine: GraphitiPersonalizationEngine,
         orders: OrderBackend,
-        search: ProductSearchAgent,
-        compiler: ResponseCompiler | None = None,
+        search: SearchAgent,
+        compiler: ReplyCompiler | None = None,
+        llm: LLM | None = None,
+        max_steps: int = 6,
     ) -> None:
+        if isinstance(max_steps, bool) or not isinstance(max_steps, int) or max_steps < 1:
+            raise ConfigError("max_steps", max_steps, "must be a whole number >= 1")
         self.engine = engine
         self.orders = orders
         self.search = search
-        self.compiler = compiler or ResponseCompiler(engine)
+        self.compiler: ReplyCompiler = compiler or ResponseCompiler(engine)
+        self.loop = ToolLoop(llm, engine, orders, search, max_steps) if llm is not None else None
+        self.fallbacks = 0
+        """How many clauses the deterministic plan answered because the tool loop failed."""
 
     def handle(self, route: Route, state: SessionState, user_id: str) -> TurnResult:
         """Carry out one clause; cart changes go through the order backend."""
+        if self.loop is not None and route.intent in _LOOPED:
+            try:
+                changes, checkout = self.loop.plan(route, state, user_id)
+            except Exception as exc:  # any failure of the model: the deterministic plan
+                self.fallbacks += 1
+                log.warning("tool loop failed (%s); using the deterministic plan", exc)
+            else:
+                if changes or checkout:
+                    return self._carry_out(route, state, user_id, changes, checkout)
+                if route.intent not in (Intent.USUAL, Intent.DUE):  # looking changes nothing
+                    self.fallbacks += 1
+        return self.plan(route, state, user_id)
+
+    def plan(self, route: Route, state: SessionState, user_id: str) -> TurnResult:
+        """The deterministic plan for one clause."""
         handler = {
             Intent.ADD: self.add,
             Intent.REMOVE: self.remove,
@@ -59,6 +106,33 @@ class OrderAgent:
             Intent.PREFERENCE: self.preference,
         }[route.intent]
         return handler(route, state, user_id)
+
+    def _carry_out(
+        self,
+        route: Route,
+        state: SessionState,
+        user_id: str,
+        changes: list[PlannedChange],
+        checkout: bool,
+    ) -> TurnResult:
+        """Apply what the tool loop planned, in order, through the order backend."""
+        result = TurnResult(intent=route.intent)
+        for change in changes:
+            cid = f"llm-{uuid.uuid4().hex}"
+            pid, quantity = change.product_id, change.quantity
+            if change.tool == "add":
+                self._put(result, state, user_id, Choice(pid, settled_by="llm"), quantity, cid)
+            elif change.tool == "remove":
+                self._removed(result, state, self.orders.remove(user_id, pid, quantity, cid))
+            else:
+                assert quantity is not None
+                done = self.orders.set_quantity(user_id, pid, quantity, cid)
+                self._quantity_set(result, state, done)
+        if checkout:
+            placed = self.checkout(route.model_copy(update={"confidence": 1.0}), state, user_id)
+            result.said += placed.said
+            result.order = placed.order
+        return result
 
     # --- cart changes ---------------------------------------------------------------------
     def add(self, route: Route, state: SessionState, user_id: str) -> TurnResult:
@@ -114,6 +188,7 @@ class OrderAgent:
         user_id: str,
         choice: Choice,
         quantity: float | None,
+        change_id: str | None = None,
     ) -> None:
         pid = choice.product_id
         assert pid is not None
@@ -123,7 +198,7 @@ class OrderAgent:
             quantity = memory.quantity if memory.source == "personal" else 1.0
             if memory.source == "personal" and quantity != 1:
                 reasons.insert(0, Reason.of("quantity_memory", quantity=quantity))
-        change = self.orders.add(user_id, pid, quantity)
+        change = self.orders.add(user_id, pid, quantity, change_id)
         result.actions.append(change)
         name = self.engine.catalog.name(pid)
         result.products.append(
@@ -165,13 +240,15 @@ class OrderAgent:
                 what = phrase or "that"
                 result.said.append(f"{what.capitalize()} is not in your cart.")
                 continue
-            change = self.orders.remove(user_id, pid, slots.quantity)
-            result.actions.append(change)
-            name = self.engine.catalog.name(pid)
-            left = f" ({change.after:g} left)" if change.after else ""
-            result.said.append(f"Removed {change.before - change.after:g} × {name}{left}.")
-            state.focus = pid
+            self._removed(result, state, self.orders.remove(user_id, pid, slots.quantity))
         return result
+
+    def _removed(self, result: TurnResult, state: SessionState, change: CartChange) -> None:
+        result.actions.append(change)
+        name = self.engine.catalog.name(change.product_id)
+        left = f" ({change.after:g} left)" if change.after else ""
+        result.said.append(f"Removed {change.before - change.after:g} × {name}{left}.")
+        state.focus = change.product_id
 
     def set_quantity(self, route: Route, state: SessionState, user_id: str) -> TurnResult:
         """Make a cart line hold a number of units ("make it three", "actually two")."""
@@ -182,6 +259,15 @@ class OrderAgent:
             return result
         cart = self.orders.cart(user_id)
         phrase = slots.products[0] if slots.products else None
+        pending = state.pending
+        if phrase is None and pending is not None and pending.candidates:
+            # "make it two" while a question waits: the answer to come gets two
+            pending.quantity = slots.quantity
+            names = [self.engine.catalog.name(p) for p in pending.candidates
+                     if p in self.engine.catalog]  # fmt: skip
+            listed = " or ".join([", ".join(names[:-1]), names[-1]] if len(names) > 1 else names)
+            result.clarification = f"{slots.quantity:g} of which: {listed}?"
+            return result
         pid = self._in_cart(cart, phrase, state)
         if pid is None and (phrase or state.focus):
             choice = self.search.choose(user_id, phrase, slots, state)
@@ -189,17 +275,19 @@ class OrderAgent:
         if pid is None:
             result.said.append("Which product should I change?")
             return result
-        change: CartChange = self.orders.set_quantity(user_id, pid, slots.quantity)
-        result.actions.append(change)
-        result.said.append(f"{self.engine.catalog.name(pid)}: now {change.after:g}.")
-        state.focus = pid
+        self._quantity_set(result, state, self.orders.set_quantity(user_id, pid, slots.quantity))
         return result
 
+    def _quantity_set(self, result: TurnResult, state: SessionState, change: CartChange) -> None:
+        result.actions.append(change)
+        result.said.append(f"{self.engine.catalog.name(change.product_id)}: now {change.after:g}.")
+        state.focus = change.product_id
+
     def show_cart(self, route: Route, state: SessionState, user_id: str) -> TurnResult:
-        """The cart (the compiler words it)."""
+        """The cart as it is now (later clauses of the message may change it)."""
         cart = self.orders.cart(user_id)
         state.last_results = [ln.product_id for ln in cart.lines]
-        return TurnResult(intent=Intent.SHOW_CART)
+        return TurnResult(intent=Intent.SHOW_CART, said=[cart_text(cart)])
 
     # --- what the engine knows ------------------------------------------------------------
     def usual(self, route: Route, state: SessionState, user_id: str) -> TurnResult:
@@ -267,7 +355,7 @@ class OrderAgent:
         result.order = order
         count = sum(line.quantity for line in order.lines)
         result.said.append(
-            f"Order {order.order_id[:8]} placed with {count:g} items; "
+            f"Order {order.order_id[:8]} placed with {count:g} item{'' if count == 1 else 's'}; "
             "payment and delivery continue at checkout."
         )
         state.focus = None

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from leafloaf.agents.base import SessionState, Slots
+from leafloaf.agents.base import SearchAgent, SessionState, Slots
 from leafloaf.search.base import PersonalizedHit, SearchBackend, SearchFilters
 
 if TYPE_CHECKING:
@@ -72,7 +72,7 @@ class Choice:
     """``"history"``, ``"exact"``, ``"reference"``, ``"only"`` or ``"clarified"``."""
 
 
-class ProductSearchAgent:
+class ProductSearchAgent(SearchAgent):
     """Searches with ``engine.search`` (the host's backend when given) and picks products.
 
     A phrase names one product when the shopper has bought one of the matches (history

@@ -16,6 +16,7 @@ import numpy as np
 from leafloaf.config import EngineConfig
 from leafloaf.engine import GraphitiPersonalizationEngine
 from leafloaf.errors import MissingExtraError
+from leafloaf.evaluation.cart import evaluate_cart
 from leafloaf.evaluation.data import Basket, BasketData
 from leafloaf.evaluation.metrics import ndcg_at_k
 from leafloaf.evaluation.nextbasket import train_engine
@@ -383,6 +384,7 @@ CAPABILITIES: dict[str, Callable[..., dict[str, Any]]] = {
     "quantity": evaluate_quantity,
     "budget": evaluate_budget,
     "search": evaluate_search_ranking,
+    "cart": evaluate_cart,
 }
 """Subcommand name → evaluation function."""
 
@@ -395,6 +397,9 @@ def capability_markdown(result: Mapping[str, Any]) -> str:
     lines += [f"Protocol: {result['protocol']}.", ""]
     for key, value in result.items():
         if key in {"capability", "dataset", "protocol", "methods"}:
+            continue
+        if isinstance(value, Mapping):  # per-protocol figures, one line each
+            lines += [f"- {key}, {name}: {figures}" for name, figures in value.items()]
             continue
         lines.append(f"- {key}: {value:.4f}" if isinstance(value, float) else f"- {key}: {value}")
     if "methods" in result:

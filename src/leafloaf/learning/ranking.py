@@ -13,7 +13,7 @@ new shopper (all ratios zero) keeps the original order:
 * **dismissed** — ``-log(1 + times dismissed)``;
 * **cart** — ``log(1 + cart adds) - log(1 + cart removes)``: a product put in the cart rises,
   one taken out (a removed suggestion) sinks, in the same units as a dismissal; adding and
-  then removing it cancels out.
+  then removing it cancels out; weighted by ``cart_weight``.
 """
 
 from __future__ import annotations
@@ -91,10 +91,10 @@ class UserModel:
         dismissed = self.dismissed.get(product_id)
         if dismissed:
             terms["dismissed"] = -math.log1p(dismissed)
-        if self.cart:
+        if self.cart and config.cart_weight:
             cart = self.cart.get(product_id)
             if cart:
-                terms["cart"] = cart
+                terms["cart"] = config.cart_weight * cart
         return terms
 
 
