@@ -730,7 +730,7 @@ REASON_TEXTS: dict[str, str] = {
     "popular": "bought {times:.0f} times by all shoppers",
     "matches": "matches {query!r}",
     "avoided_declared": "skipped: you told us you avoid {attribute}",
-    "avoided_declared_since": "skipped: you told us you avoid {attribute} (since {since})",
+    "avoided_declared_since": "skipped: you told us on {since} that you avoid {attribute}",
     "avoided_inferred": "shown lower: you seem to avoid {attribute}",
     "quantity_memory": "you usually take {quantity:g}",
     "cart_added": "you put it in your cart {times:.0f} times",

@@ -281,7 +281,7 @@ class Assistant:
 
     def _skipped(self, user_id: str, phrases: list[str]) -> list[Reason]:
         """Declared avoidances that hid matches ("skipped: you told us you avoid dairy eggs",
-        with "(since <date>)" when memory holds the avoidance)."""
+        with the day it was said when memory holds the declaration)."""
         declared = [a for a, on in self.engine.shopper_model(user_id).declared.items() if on]
         if not declared:
             return []
@@ -293,7 +293,7 @@ class Assistant:
         since = {
             f.subject.partition(":")[2]: f.valid_at.date().isoformat()
             for f in self.compiler.beliefs(user_id)
-            if f.relation is Relation.AVOIDS
+            if f.relation is Relation.AVOIDS and f.source == "declared"
         }
         return [
             Reason.of("avoided_declared_since", attribute=a.partition(":")[2], since=since[a])
