@@ -27,6 +27,7 @@ from typing import Any, ClassVar, TypeVar
 from urllib.parse import urlparse
 
 import numpy as np
+from numpy.typing import NDArray
 
 from leafloaf.errors import (
     ConfigError,
@@ -39,8 +40,8 @@ from leafloaf.memory.base import (
     MemoryBackend,
     check_recall,
     oldest_first,
+    record_times,
     select_facts,
-    stamp,
 )
 from leafloaf.models import Fact, Relation
 
@@ -84,7 +85,8 @@ _ENCODERS_LOCK = threading.Lock()
 class LocalEmbedder(EmbedderClient):
     """A Graphiti embedder backed by LeafLoaf's local encoder (WordLlama or MiniLM): no API.
 
-    Vectors of texts already seen are cached (belief texts repeat across shoppers).
+    Vectors of texts already seen are cached (belief texts repeat across shoppers); the
+    texts not seen yet are encoded in one batch per call.
     """
 
     def __init__(self, encoder: str = "wordllama", cache_size: int = 100_000) -> None:
@@ -95,33 +97,33 @@ class LocalEmbedder(EmbedderClient):
                 _ENCODERS[encoder] = make_encoder(encoder)
             self.encoder = _ENCODERS[encoder]
         self.dim = int(self.encoder.dim)
-        self._cache: dict[str, list[float]] = {}
-        self._literals: dict[str, str] = {}
+        self._cache: dict[str, NDArray[np.float32]] = {}
         self._cache_size = cache_size
         self._lock = threading.Lock()
 
-    def embed(self, texts: Sequence[str]) -> list[list[float]]:
-        """Unit vectors for ``texts`` (synchronous; cached)."""
-        with self._lock:
-            missing = list(dict.fromkeys(t for t in texts if t not in self._cache))
-            if missing:
-                if len(self._cache) + len(missing) > self._cache_size:
-                    self._cache.clear()
-                rows = self.encoder.encode(missing).astype(np.float64)
-                for text, row in zip(missing, rows.tolist(), strict=True):
-                    self._cache[text] = row
-            cache = self._cache
-            return [cache[t] if t in cache else self.encoder.encode([t])[0].tolist() for t in texts]
+    def vectors(self, texts: Sequence[str]) -> NDArray[np.float32]:
+        """Unit vectors for ``texts``, one ``float32`` row each (cached by text).
 
-    def literal(self, text: str) -> str:
-        """``text``'s vector as a Cypher list literal (cached: formatting costs more than
-        embedding, and belief texts repeat)."""
-        found = self._literals.get(text)
-        if found is None:
-            if len(self._literals) >= self._cache_size:
-                self._literals.clear()
-            found = self._literals[text] = _vector(self.embed([text])[0])
-        return found
+        >>> LocalEmbedder().vectors(["buys regularly Oat milk"]).shape   # doctest: +SKIP
+        (1, 256)
+        """
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        with self._lock:
+            cache = self._cache
+            missing = list(dict.fromkeys(t for t in texts if t not in cache))
+            encoded = self.encoder.encode(missing) if missing else []
+            fresh = dict(zip(missing, encoded, strict=True))
+            rows = [fresh[t] if t in fresh else cache[t] for t in texts]
+            if len(cache) + len(fresh) > self._cache_size:
+                cache.clear()
+            if len(fresh) <= self._cache_size:
+                cache.update(fresh)
+        return np.stack(rows).astype(np.float32, copy=False)
+
+    def embed(self, texts: Sequence[str]) -> list[list[float]]:
+        """Unit vectors for ``texts`` as lists (graphiti's models hold lists; cached)."""
+        return self.vectors(texts).astype(np.float64).tolist()  # type: ignore[no-any-return]
 
     async def create(self, input_data: Any) -> list[float]:
         text = input_data if isinstance(input_data, str) else " ".join(map(str, input_data))
@@ -196,15 +198,9 @@ def _utc(value: datetime | None) -> datetime | None:
     return None if value is None else value.astimezone(UTC)
 
 
-def _vector(values: Sequence[float]) -> str:
-    return "[" + ",".join(f"{v:.6g}" for v in values) + "]"
-
-
 _KUZU_NODES = """
-UNWIND $rows AS r
-CREATE (n:Entity {uuid: r.uuid, name: r.name, group_id: r.group_id, labels: r.labels,
-    created_at: r.created_at, name_embedding: CAST(r.embedding AS FLOAT[]), summary: r.summary,
-    attributes: r.attributes})
+COPY Entity(uuid, name, group_id, labels, created_at, name_embedding, summary, attributes)
+FROM $rows
 """
 _KUZU_KNOWN_NODES = """
 UNWIND $uuids AS u
@@ -212,23 +208,16 @@ MATCH (n:Entity {uuid: u})
 RETURN n.uuid AS uuid
 """
 _KUZU_NEW_EDGES = """
-UNWIND $rows AS r
-MATCH (s:Entity {uuid: r.source}), (t:Entity {uuid: r.target})
-CREATE (s)-[:RELATES_TO]->(e:RelatesToNode_ {uuid: r.uuid, group_id: r.group_id,
-    created_at: r.created_at, name: r.name, fact: r.fact,
-    fact_embedding: CAST(r.embedding AS FLOAT[]), episodes: [], valid_at: r.valid_at,
-    attributes: r.attributes})-[:RELATES_TO]->(t)
+COPY RelatesToNode_(uuid, group_id, created_at, name, fact, fact_embedding, episodes,
+    valid_at, invalid_at, expired_at, attributes)
+FROM $rows
 """
-_KUZU_SET_INVALID = """
-UNWIND $rows AS r
-MATCH (e:RelatesToNode_ {uuid: r.uuid})
-SET e.invalid_at = r.invalid_at, e.expired_at = r.expired_at
-"""
+_KUZU_LINKS = "COPY RELATES_TO FROM $rows (from='%s', to='%s')"
 _KUZU_UPDATE = """
-UNWIND $rows AS r
-MATCH (e:RelatesToNode_ {uuid: r.uuid})
-SET e.fact = r.fact, e.fact_embedding = CAST(r.embedding AS FLOAT[]),
-    e.attributes = r.attributes, e.invalid_at = NULL, e.expired_at = NULL
+LOAD FROM $rows
+MATCH (e:RelatesToNode_ {uuid: uuid})
+SET e.fact = fact, e.fact_embedding = fact_embedding, e.attributes = attributes,
+    e.invalid_at = invalid_at, e.expired_at = expired_at
 """
 _KUZU_HELD = """
 UNWIND $uuids AS u
@@ -277,8 +266,9 @@ class GraphitiMemory(MemoryBackend):
         self._lock = threading.Lock()
         self._nodes: set[str] = set()
         self.last_error: str | None = None
-        self.seconds = {"embed": 0.0, "save": 0.0}
-        """Time spent embedding belief texts and saving to the database (for benchmarks)."""
+        self.seconds = {"plan": 0.0, "embed": 0.0, "save": 0.0}
+        """Time spent building the graph models (with the lookups of what is held), embedding
+        texts not seen before, and saving to the database (for benchmarks)."""
         try:
             self.driver: GraphDriver = self._loop.run(self._open(url, user, password))
         except ConfigError:
@@ -370,6 +360,7 @@ class GraphitiMemory(MemoryBackend):
         return _uid("node", user_id, subject)
 
     async def _remember(self, facts: list[Fact]) -> None:
+        planning = time.perf_counter()
         latest: dict[str, Fact] = {}
         for fact in facts:  # the last version of each belief in the batch wins
             latest[_uid("edge", fact.user_id, *map(str, fact.key))] = fact
@@ -377,153 +368,154 @@ class GraphitiMemory(MemoryBackend):
         held = await self._held(list(latest))
         nodes: dict[str, EntityNode] = {}
         edges: list[tuple[EntityEdge, bool, Fact]] = []
+        shoppers: dict[str, tuple[str, str]] = {}
         for edge_id, fact in latest.items():
-            shopper = _uid("node", "shopper", fact.user_id)
-            group = _group(fact.user_id)
-            if shopper not in self._nodes:
+            user = fact.user_id
+            if user not in shoppers:
+                shoppers[user] = (_uid("node", "shopper", user), _group(user))
+            shopper, group = shoppers[user]
+            if shopper not in self._nodes and shopper not in nodes:
                 nodes[shopper] = EntityNode(
-                    uuid=shopper, name=fact.user_id, group_id=group, labels=["Shopper"]
+                    uuid=shopper, name=user, group_id=group, labels=["Shopper"]
                 )
-            target = self._node_for_subject(fact.user_id, fact.subject)
-            target_group = _CATALOG_GROUP if fact.kind in _SHARED_KINDS else group
-            if target not in self._nodes:
+            kind = fact.kind
+            shared = kind in _SHARED_KINDS
+            target = self._node_for_subject(user, fact.subject)
+            if target not in self._nodes and target not in nodes:
                 nodes[target] = EntityNode(
                     uuid=target,
                     name=fact.subject,
-                    group_id=target_group,
-                    labels=[_LABELS[fact.kind]],
+                    group_id=_CATALOG_GROUP if shared else group,
+                    labels=[_LABELS[kind]],
                     summary=fact.object if fact.relation != Relation.TYPICAL_QUANTITY else "",
                 )
             prior = held.get(edge_id)
-            stamped = stamp(fact, prior, now)
+            recorded, expired = record_times(fact, prior, now)
             edge = EntityEdge(
                 uuid=edge_id,
                 group_id=group,
                 source_node_uuid=shopper,
                 target_node_uuid=target,
-                created_at=stamped.recorded_at or now,
+                created_at=recorded,
                 name=fact.relation.name,
-                fact=f"{fact.user_id} {fact.text}",
+                fact=f"{user} {fact.text}",
                 valid_at=fact.valid_at,
                 invalid_at=fact.invalid_at,
-                expired_at=stamped.expired_at,
+                expired_at=expired,
                 attributes={
-                    "user_id": fact.user_id,
+                    "user_id": user,
                     "subject": fact.subject,
                     "object": fact.object,
                     "source": fact.source,
                     "confidence": fact.confidence,
                 },
             )
-            edges.append((edge, prior is not None, stamped))
+            edges.append((edge, prior is not None, fact))
         if nodes and self.kuzu:  # MERGE is slow on Kuzu: create only the nodes not there yet
             rows, _, _ = await self.driver.execute_query(_KUZU_KNOWN_NODES, uuids=list(nodes))
             known = {r["uuid"] for r in rows}
             self._nodes.update(known)
             nodes = {k: v for k, v in nodes.items() if k not in known}
         node_list = list(nodes.values())
-        started = time.perf_counter()
-        names = self.embedder.embed([n.summary or n.name for n in node_list])
-        for node, vector in zip(node_list, names, strict=True):
-            node.name_embedding = vector
-        vectors = self.embedder.embed([f.text for _, _, f in edges])
-        for (edge, _, _), vector in zip(edges, vectors, strict=True):
-            edge.fact_embedding = vector
-        if self.kuzu:  # the Cypher literals of new texts are formatted (and timed) here
-            for node in node_list:
-                self.embedder.literal(node.summary or node.name)
-            for _, _, fact in edges:
-                self.embedder.literal(fact.text)
+        started = time.perf_counter()  # one encoder batch per call, for texts not seen yet
+        self.seconds["plan"] += started - planning
+        names = self.embedder.vectors([n.summary or n.name for n in node_list])
+        facts_said = self.embedder.vectors([f.text for _, _, f in edges])
         saving = time.perf_counter()
         self.seconds["embed"] += saving - started
         if self.kuzu:
-            await self._save_kuzu(node_list, edges)
+            await self._save_kuzu(node_list, names, edges, facts_said)
         else:  # graphiti's own bulk saves; nodes first, or edges to them vanish
+            for node, vector in zip(node_list, names.tolist(), strict=True):
+                node.name_embedding = vector
+            for (edge, _, _), vector in zip(edges, facts_said.tolist(), strict=True):
+                edge.fact_embedding = vector
             await self._node_ops.save_bulk(self.driver, node_list)
             await self._edge_ops.save_bulk(self.driver, [e for e, _, _ in edges])
         self.seconds["save"] += time.perf_counter() - saving
         self._nodes.update(nodes)
 
-    async def _held(self, edge_ids: list[str]) -> dict[str, Fact]:
-        """Record times of beliefs already stored (as partial facts: only the stamps matter)."""
+    async def _held(
+        self, edge_ids: list[str]
+    ) -> dict[str, tuple[datetime | None, datetime | None]]:
+        """Record times (``created_at``, ``expired_at``) of the beliefs already stored."""
         if self.kuzu:
             rows, _, _ = await self.driver.execute_query(_KUZU_HELD, uuids=edge_ids)
             records = [(r["uuid"], r["created_at"], r["expired_at"]) for r in rows]
         else:
             found = await self._edge_ops.get_by_uuids(self.driver, edge_ids)
             records = [(e.uuid, e.created_at, e.expired_at) for e in found]
-        placeholder = datetime(2000, 1, 1, tzinfo=UTC)
         return {
-            edge_id: Fact(
-                user_id="_",
-                subject="statement:_",
-                relation=Relation.SAID,
-                object="",
-                valid_at=placeholder,
-                recorded_at=_aware(created),
-                expired_at=_aware(expired),
-            )
-            for edge_id, created, expired in records
+            edge_id: (_aware(created), _aware(expired)) for edge_id, created, expired in records
         }
 
     async def _save_kuzu(
-        self, nodes: list[EntityNode], edges: list[tuple[EntityEdge, bool, Fact]]
+        self,
+        nodes: list[EntityNode],
+        names: NDArray[np.float32],
+        edges: list[tuple[EntityEdge, bool, Fact]],
+        vectors: NDArray[np.float32],
     ) -> None:
-        """Graphiti's Kuzu ``save_bulk`` saves one row per query (~100/s here); the same
-        models go in as one ``UNWIND`` per kind, with vectors cast from text inside Kuzu."""
+        """Graphiti's Kuzu ``save_bulk`` sends one query per row (~100/s here). The same
+        models go in as Arrow tables instead, vectors as float32 arrays (never as text):
+        ``COPY`` for new nodes, for new beliefs and for their two ``RELATES_TO`` links each,
+        and one ``LOAD FROM`` update for the beliefs already held."""
+        pa = _arrow()
         run = self.driver.execute_query
         if nodes:
-            rows: list[dict[str, Any]] = [
+            table = pa.table(
                 {
-                    "uuid": n.uuid,
-                    "name": n.name,
-                    "group_id": n.group_id,
-                    "labels": sorted({*n.labels, "Entity"}),
-                    "created_at": _utc(n.created_at),
-                    "embedding": self.embedder.literal(n.summary or n.name),
-                    "summary": n.summary,
-                    "attributes": json.dumps(n.attributes),
+                    "uuid": [n.uuid for n in nodes],
+                    "name": [n.name for n in nodes],
+                    "group_id": [n.group_id for n in nodes],
+                    "labels": [sorted({*n.labels, "Entity"}) for n in nodes],
+                    "created_at": _times(pa, [n.created_at for n in nodes]),
+                    "name_embedding": _lists(pa, names),
+                    "summary": [n.summary for n in nodes],
+                    "attributes": [json.dumps(n.attributes) for n in nodes],
                 }
-                for n in nodes
-            ]
-            await run(_KUZU_NODES, rows=rows)
-        new = [
-            {
-                "uuid": e.uuid,
-                "source": e.source_node_uuid,
-                "target": e.target_node_uuid,
-                "group_id": e.group_id,
-                "created_at": _utc(e.created_at),
-                "name": e.name,
-                "fact": e.fact,
-                "embedding": self.embedder.literal(f.text),
-                "valid_at": _utc(e.valid_at),
-                "attributes": json.dumps(e.attributes),
-            }
-            for e, known, f in edges
-            if not known
-        ]
+            )
+            await run(_KUZU_NODES, rows=table)
+        new = [i for i, (_, known, _) in enumerate(edges) if not known]
         if new:
-            await run(_KUZU_NEW_EDGES, rows=new)
-        reopened = [
-            {
-                "uuid": e.uuid,
-                "fact": e.fact,
-                "embedding": self.embedder.literal(f.text),
-                "attributes": json.dumps(e.attributes),
-            }
-            for e, known, f in edges
-            if known
-        ]
-        if reopened:  # a known belief's words or validity changed: reset it first
-            await run(_KUZU_UPDATE, rows=reopened)
-        ended = [
-            {"uuid": e.uuid, "invalid_at": _utc(e.invalid_at), "expired_at": _utc(e.expired_at)}
-            for e, _, _ in edges
-            if e.invalid_at is not None
-        ]
-        if ended:
-            await run(_KUZU_SET_INVALID, rows=ended)
+            fresh = [edges[i][0] for i in new]
+            table = pa.table(
+                {
+                    "uuid": [e.uuid for e in fresh],
+                    "group_id": [e.group_id for e in fresh],
+                    "created_at": _times(pa, [e.created_at for e in fresh]),
+                    "name": [e.name for e in fresh],
+                    "fact": [e.fact for e in fresh],
+                    "fact_embedding": _lists(pa, vectors[new]),
+                    "episodes": pa.array([[] for _ in fresh], pa.list_(pa.string())),
+                    "valid_at": _times(pa, [e.valid_at for e in fresh]),
+                    "invalid_at": _times(pa, [e.invalid_at for e in fresh]),
+                    "expired_at": _times(pa, [e.expired_at for e in fresh]),
+                    "attributes": [json.dumps(e.attributes) for e in fresh],
+                }
+            )
+            await run(_KUZU_NEW_EDGES, rows=table)
+            ids = table.column("uuid")
+            sources = pa.array([e.source_node_uuid for e in fresh], pa.string())
+            targets = pa.array([e.target_node_uuid for e in fresh], pa.string())
+            links = pa.table({"from": sources, "to": ids})
+            await run(_KUZU_LINKS % ("Entity", "RelatesToNode_"), rows=links)
+            links = pa.table({"from": ids, "to": targets})
+            await run(_KUZU_LINKS % ("RelatesToNode_", "Entity"), rows=links)
+        held = [i for i, (_, known, _) in enumerate(edges) if known]
+        if held:  # a held belief's words, validity or confidence changed
+            again = [edges[i][0] for i in held]
+            table = pa.table(
+                {
+                    "uuid": [e.uuid for e in again],
+                    "fact": [e.fact for e in again],
+                    "fact_embedding": _lists(pa, vectors[held]),
+                    "attributes": [json.dumps(e.attributes) for e in again],
+                    "invalid_at": _times(pa, [e.invalid_at for e in again]),
+                    "expired_at": _times(pa, [e.expired_at for e in again]),
+                }
+            )
+            await run(_KUZU_UPDATE, rows=table)
 
     # --- reads --------------------------------------------------------------------------------
     def _edges(self, user_id: str, where: str, **params: Any) -> list[Fact]:
@@ -680,6 +672,28 @@ class GraphitiMemory(MemoryBackend):
             self.run(self.driver.close())  # type: ignore[no-untyped-call]
         finally:
             self._loop.stop()
+
+
+def _arrow() -> Any:
+    """pyarrow, which carries batches into Kuzu (part of the ``graphiti`` extra)."""
+    try:
+        import pyarrow
+    except ImportError:  # pragma: no cover - exercised only without the extra
+        raise MissingExtraError("graphiti", "pyarrow") from None
+    return pyarrow
+
+
+def _times(pa: Any, values: Sequence[datetime | None]) -> Any:
+    """Times as an Arrow column Kuzu reads as ``TIMESTAMP``: UTC, without an offset."""
+    naive = [None if v is None else v.astimezone(UTC).replace(tzinfo=None) for v in values]
+    return pa.array(naive, pa.timestamp("us"))
+
+
+def _lists(pa: Any, matrix: NDArray[np.float32]) -> Any:
+    """Rows of ``matrix`` as an Arrow list column (Kuzu ``FLOAT[]``), without copying them."""
+    rows, dim = matrix.shape
+    offsets = pa.array(np.arange(0, (rows + 1) * dim, dim, dtype=np.int32))
+    return pa.ListArray.from_arrays(offsets, pa.array(np.ascontiguousarray(matrix).reshape(-1)))
 
 
 def _fact(row: dict[str, Any]) -> Fact:
