@@ -14,6 +14,7 @@ Drivers: ``"kuzu"`` (embedded, the default: a folder, or ``":memory:"``), or a s
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import json
 import os
@@ -21,7 +22,7 @@ import threading
 import time
 import uuid
 import warnings
-from collections.abc import Coroutine, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from datetime import UTC, datetime
 from typing import Any, ClassVar, NamedTuple, TypeVar
 from urllib.parse import urlparse
@@ -348,6 +349,8 @@ class GraphitiMemory(MemoryBackend):
         self._loop = _Loop()
         self._lock = threading.Lock()
         self._nodes: set[str] = set()
+        self._writer: Any = None
+        """Kuzu only: the connection batches are written on (see ``_save_kuzu``)."""
         self.last_error: str | None = None
         self.seconds = {"plan": 0.0, "embed": 0.0, "save": 0.0}
         """Time spent building the graph models (with the lookups of what is held), embedding
@@ -485,7 +488,7 @@ class GraphitiMemory(MemoryBackend):
         saving = time.perf_counter()
         self.seconds["embed"] += saving - started
         if self.kuzu:
-            await self._save_kuzu(node_list, names, edges, said, now)
+            await asyncio.to_thread(self._save_kuzu, node_list, names, edges, said, now)
         else:  # graphiti's own models and bulk saves; nodes first, or edges to them vanish
             entity_nodes = [
                 n.model(now, vector) for n, vector in zip(node_list, names.tolist(), strict=True)
@@ -510,7 +513,7 @@ class GraphitiMemory(MemoryBackend):
             edge_id: (_aware(created), _aware(expired)) for edge_id, created, expired in records
         }
 
-    async def _save_kuzu(
+    def _save_kuzu(
         self,
         nodes: list[_Node],
         names: NDArray[np.float32],
@@ -521,9 +524,40 @@ class GraphitiMemory(MemoryBackend):
         """Graphiti's Kuzu ``save_bulk`` sends one query per row (~100/s here). The same
         rows go in as Arrow tables instead, in graphiti's Kuzu schema, vectors as float32
         arrays (never as text): ``COPY`` for new nodes, for new beliefs and for their two
-        ``RELATES_TO`` links each, and one ``LOAD FROM`` update for the beliefs held."""
+        ``RELATES_TO`` links each, and one ``LOAD FROM`` update for the beliefs held.
+
+        All in one transaction on a connection of its own, run in a worker thread: a batch
+        is stored whole or not at all, readers never see half of it, and the event loop
+        stays free for them meanwhile."""
         pa = _arrow()
-        run = self.driver.execute_query
+        if self._writer is None:
+            import kuzu
+
+            self._writer = kuzu.Connection(self.driver.db)  # type: ignore[attr-defined]
+        writer = self._writer
+
+        def run(query: str, rows: Any) -> None:
+            writer.execute(query, {"rows": rows})
+
+        writer.execute("BEGIN TRANSACTION")
+        try:
+            self._copy_rows(pa, run, nodes, names, edges, vectors, now)
+            writer.execute("COMMIT")
+        except BaseException:
+            with contextlib.suppress(Exception):  # Kuzu may have rolled back already
+                writer.execute("ROLLBACK")
+            raise
+
+    @staticmethod
+    def _copy_rows(
+        pa: Any,
+        run: Callable[[str, Any], None],
+        nodes: list[_Node],
+        names: NDArray[np.float32],
+        edges: list[_Edge],
+        vectors: NDArray[np.float32],
+        now: datetime,
+    ) -> None:
         if nodes:
             table = pa.table(
                 {
@@ -537,7 +571,7 @@ class GraphitiMemory(MemoryBackend):
                     "attributes": ["{}"] * len(nodes),
                 }
             )
-            await run(_KUZU_NODES, rows=table)
+            run(_KUZU_NODES, table)
         new = [i for i, e in enumerate(edges) if e.held is None]
         if new:
             fresh = [edges[i] for i in new]
@@ -556,14 +590,14 @@ class GraphitiMemory(MemoryBackend):
                     "attributes": [json.dumps(e.attributes) for e in fresh],
                 }
             )
-            await run(_KUZU_NEW_EDGES, rows=table)
+            run(_KUZU_NEW_EDGES, table)
             ids = table.column("uuid")
             sources = pa.array([e.source for e in fresh], pa.string())
             targets = pa.array([e.target for e in fresh], pa.string())
             links = pa.table({"from": sources, "to": ids})
-            await run(_KUZU_LINKS % ("Entity", "RelatesToNode_"), rows=links)
+            run(_KUZU_LINKS % ("Entity", "RelatesToNode_"), links)
             links = pa.table({"from": ids, "to": targets})
-            await run(_KUZU_LINKS % ("RelatesToNode_", "Entity"), rows=links)
+            run(_KUZU_LINKS % ("RelatesToNode_", "Entity"), links)
         held = [i for i, e in enumerate(edges) if e.held is not None]
         if held:  # a held belief's words, validity or confidence changed
             again = [edges[i] for i in held]
@@ -577,7 +611,7 @@ class GraphitiMemory(MemoryBackend):
                     "expired_at": _times(pa, [e.expired_at for e in again]),
                 }
             )
-            await run(_KUZU_UPDATE, rows=table)
+            run(_KUZU_UPDATE, table)
 
     # --- reads --------------------------------------------------------------------------------
     def _edges(self, user_id: str, where: str, **params: Any) -> list[Fact]:
@@ -731,6 +765,8 @@ class GraphitiMemory(MemoryBackend):
 
     def close(self) -> None:
         try:
+            if self._writer is not None:
+                self._writer.close()
             self.run(self.driver.close())  # type: ignore[no-untyped-call]
         finally:
             self._loop.stop()
