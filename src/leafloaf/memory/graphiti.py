@@ -3,9 +3,11 @@
 Shoppers, products, categories, brands, diets, households, price positions and statements
 are typed ``EntityNode``\\ s; each belief is an ``EntityEdge`` from the shopper to its subject
 with ``valid_at``/``invalid_at`` (valid time) and ``created_at``/``expired_at`` (record time).
-Writes build graphiti's node and edge models and save them in bulk, nodes before edges; no
-LLM is called on this path. Graphiti is async: it runs on a private event-loop thread behind
-this synchronous API (:meth:`GraphitiMemory.run` hands a coroutine to that loop).
+Writes are bulk and call no LLM: on Kuzu, each batch is one transaction of Arrow-table
+``COPY`` statements into graphiti's schema (nodes before edges, vectors as float32 arrays);
+on the server drivers, graphiti's node and edge models go through its own ``save_bulk``.
+Graphiti is async: it runs on a private event-loop thread behind this synchronous API
+(:meth:`GraphitiMemory.run` hands a coroutine to that loop).
 
 Drivers: ``"kuzu"`` (embedded, the default: a folder, or ``":memory:"``), or a server URL,
 ``bolt://`` / ``neo4j://`` (Neo4j) or ``falkor://`` / ``redis://`` (FalkorDB).
@@ -693,7 +695,8 @@ class GraphitiMemory(MemoryBackend):
         self.remember([said])
         if self.llm is not None:
             try:
-                self.run(self._episode(user_id, text, when, digest[:16]))
+                with self._lock:  # one writer at a time: Kuzu runs one write transaction
+                    self.run(self._episode(user_id, text, when, digest[:16]))
             except Exception as exc:
                 self.last_error = str(exc)
                 raise StoreUnavailableError(f"graphiti episode extraction failed: {exc}") from exc
