@@ -192,3 +192,23 @@ def test_bulk_writes_store_the_embedders_vectors_and_share_catalog_nodes() -> No
     assert memory.count()["edges"] == 6
     assert [f.invalid_at for f in memory.history("bob", "product:1")] == [ended.invalid_at]
     memory.close()
+
+
+def test_the_server_path_sends_graphiti_models_through_its_save_bulk() -> None:
+    memory = GraphitiMemory()
+    memory.kuzu = False  # the Neo4j / FalkorDB path: graphiti's own models and save_bulk
+    memory.remember(_facts("ann"))
+    memory.kuzu = True  # read back with the Kuzu queries
+    assert memory.count("ann") == {"nodes": 2, "edges": 2}  # shopper, household; product shared
+    held = {(f.subject, f.object, f.valid_at, f.invalid_at) for f in memory.history("ann")}
+    assert held == {(f.subject, f.object, f.valid_at, f.invalid_at) for f in _facts("ann")}
+    rows, _, _ = memory.run(
+        memory.driver.execute_query(
+            "MATCH (n:Entity) WHERE n.name = 'product:1' "
+            "RETURN n.labels AS labels, n.name_embedding AS v"
+        )
+    )
+    assert "Product" in rows[0]["labels"]  # type: ignore[call-overload]
+    want = memory.embedder.vectors(["Oat milk"])[0]
+    np.testing.assert_allclose(rows[0]["v"], want, atol=1e-6)  # type: ignore[call-overload]
+    memory.close()
