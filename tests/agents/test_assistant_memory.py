@@ -10,6 +10,7 @@ import pytest
 
 from leafloaf import Assistant, Catalog, Event, GraphitiPersonalizationEngine, Product
 from leafloaf.memory.base import InMemoryMemory, MemoryBackend
+from leafloaf.models import Fact
 from tests.agents.test_assistant import PRODUCTS, T0
 
 NOW = T0 + timedelta(days=60)
@@ -97,3 +98,23 @@ def test_one_recall_per_clause(assistant: Assistant, monkeypatch: pytest.MonkeyP
     reply = assistant.reply("ann", "show me milk")
     assert len(reply.products) >= 2
     assert calls == ["ann"]
+
+
+class _DownMemory(InMemoryMemory):
+    """A real in-memory backend whose reads fail (fault injection)."""
+
+    def recall(self, *args: object, **kwargs: object) -> list[Fact]:
+        raise ConnectionError("memory is down")
+
+
+def test_a_memory_outage_costs_the_citations_not_the_answer() -> None:
+    catalog = Catalog(Product(product_id=p, name=n, categories=c) for p, n, c in PRODUCTS)
+    engine = GraphitiPersonalizationEngine(catalog, memory=_DownMemory(), clock=lambda: NOW)
+    engine.record_many(
+        Event.purchase("ann", "1", ts=T0 + timedelta(days=7 * w), basket_id=f"a{w}")
+        for w in range(4)
+    )
+    reply = Assistant(engine).reply("ann", "show me oat milk")
+    assert reply.products and reply.products[0].product_id == "1"
+    assert "remembered" not in {r.code for p in reply.products for r in p.reasons}
+    engine.close()
