@@ -318,6 +318,16 @@ class _Edge(NamedTuple):
         )
 
 
+class _Batch(NamedTuple):
+    """One write: the new nodes and the beliefs, each with the vectors of its text."""
+
+    nodes: list[_Node]
+    names: NDArray[np.float32]
+    edges: list[_Edge]
+    vectors: NDArray[np.float32]
+    now: datetime
+
+
 class GraphitiMemory(MemoryBackend):
     """Beliefs in a graphiti-core graph: embedded Kuzu at ``path``, or a server at ``url``.
 
@@ -490,7 +500,7 @@ class GraphitiMemory(MemoryBackend):
         saving = time.perf_counter()
         self.seconds["embed"] += saving - started
         if self.kuzu:
-            await asyncio.to_thread(self._save_kuzu, node_list, names, edges, said, now)
+            await asyncio.to_thread(self._save_kuzu, _Batch(node_list, names, edges, said, now))
         else:  # graphiti's own models and bulk saves; nodes first, or edges to them vanish
             entity_nodes = [
                 n.model(now, vector) for n, vector in zip(node_list, names.tolist(), strict=True)
@@ -515,14 +525,7 @@ class GraphitiMemory(MemoryBackend):
             edge_id: (_aware(created), _aware(expired)) for edge_id, created, expired in records
         }
 
-    def _save_kuzu(
-        self,
-        nodes: list[_Node],
-        names: NDArray[np.float32],
-        edges: list[_Edge],
-        vectors: NDArray[np.float32],
-        now: datetime,
-    ) -> None:
+    def _save_kuzu(self, batch: _Batch) -> None:
         """Graphiti's Kuzu ``save_bulk`` sends one query per row (~100/s here). The same
         rows go in as Arrow tables instead, in graphiti's Kuzu schema, vectors as float32
         arrays (never as text): ``COPY`` for new nodes, for new beliefs and for their two
@@ -543,77 +546,12 @@ class GraphitiMemory(MemoryBackend):
 
         writer.execute("BEGIN TRANSACTION")
         try:
-            self._copy_rows(pa, run, nodes, names, edges, vectors, now)
+            _copy_rows(pa, run, batch)
             writer.execute("COMMIT")
         except BaseException:
             with contextlib.suppress(Exception):  # Kuzu may have rolled back already
                 writer.execute("ROLLBACK")
             raise
-
-    @staticmethod
-    def _copy_rows(
-        pa: Any,
-        run: Callable[[str, Any], None],
-        nodes: list[_Node],
-        names: NDArray[np.float32],
-        edges: list[_Edge],
-        vectors: NDArray[np.float32],
-        now: datetime,
-    ) -> None:
-        if nodes:
-            table = pa.table(
-                {
-                    "uuid": [n.uuid for n in nodes],
-                    "name": [n.name for n in nodes],
-                    "group_id": [n.group_id for n in nodes],
-                    "labels": [sorted({n.label, "Entity"}) for n in nodes],
-                    "created_at": _times(pa, [now] * len(nodes)),
-                    "name_embedding": _lists(pa, names),
-                    "summary": [n.summary for n in nodes],
-                    "attributes": ["{}"] * len(nodes),
-                }
-            )
-            run(_KUZU_NODES, table)
-        new = [i for i, e in enumerate(edges) if e.held is None]
-        if new:
-            fresh = [edges[i] for i in new]
-            table = pa.table(
-                {
-                    "uuid": [e.uuid for e in fresh],
-                    "group_id": [e.group_id for e in fresh],
-                    "created_at": _times(pa, [e.created_at for e in fresh]),
-                    "name": [e.fact.relation.name for e in fresh],
-                    "fact": [e.words for e in fresh],
-                    "fact_embedding": _lists(pa, vectors[new]),
-                    "episodes": pa.array([[] for _ in fresh], pa.list_(pa.string())),
-                    "valid_at": _times(pa, [e.fact.valid_at for e in fresh]),
-                    "invalid_at": _times(pa, [e.fact.invalid_at for e in fresh]),
-                    "expired_at": _times(pa, [e.expired_at for e in fresh]),
-                    "attributes": [json.dumps(e.attributes) for e in fresh],
-                }
-            )
-            run(_KUZU_NEW_EDGES, table)
-            ids = table.column("uuid")
-            sources = pa.array([e.source for e in fresh], pa.string())
-            targets = pa.array([e.target for e in fresh], pa.string())
-            links = pa.table({"from": sources, "to": ids})
-            run(_KUZU_LINKS % ("Entity", "RelatesToNode_"), links)
-            links = pa.table({"from": ids, "to": targets})
-            run(_KUZU_LINKS % ("RelatesToNode_", "Entity"), links)
-        held = [i for i, e in enumerate(edges) if e.held is not None]
-        if held:  # a held belief's words, validity or confidence changed
-            again = [edges[i] for i in held]
-            table = pa.table(
-                {
-                    "uuid": [e.uuid for e in again],
-                    "fact": [e.words for e in again],
-                    "fact_embedding": _lists(pa, vectors[held]),
-                    "attributes": [json.dumps(e.attributes) for e in again],
-                    "invalid_at": _times(pa, [e.fact.invalid_at for e in again]),
-                    "expired_at": _times(pa, [e.expired_at for e in again]),
-                }
-            )
-            run(_KUZU_UPDATE, table)
 
     # --- reads --------------------------------------------------------------------------------
     def _edges(self, user_id: str, where: str, **params: Any) -> list[Fact]:
@@ -773,6 +711,66 @@ class GraphitiMemory(MemoryBackend):
             self.run(self.driver.close())  # type: ignore[no-untyped-call]
         finally:
             self._loop.stop()
+
+
+def _copy_rows(pa: Any, run: Callable[[str, Any], None], batch: _Batch) -> None:
+    """Send ``batch`` to ``run(query, arrow_table)``: new nodes, new beliefs with their
+    links, then updates of the beliefs held (see ``GraphitiMemory._save_kuzu``)."""
+    nodes, names, edges, vectors, now = batch
+    if nodes:
+        table = pa.table(
+            {
+                "uuid": [n.uuid for n in nodes],
+                "name": [n.name for n in nodes],
+                "group_id": [n.group_id for n in nodes],
+                "labels": [sorted({n.label, "Entity"}) for n in nodes],
+                "created_at": _times(pa, [now] * len(nodes)),
+                "name_embedding": _lists(pa, names),
+                "summary": [n.summary for n in nodes],
+                "attributes": ["{}"] * len(nodes),
+            }
+        )
+        run(_KUZU_NODES, table)
+    new = [i for i, e in enumerate(edges) if e.held is None]
+    if new:
+        fresh = [edges[i] for i in new]
+        table = pa.table(
+            {
+                "uuid": [e.uuid for e in fresh],
+                "group_id": [e.group_id for e in fresh],
+                "created_at": _times(pa, [e.created_at for e in fresh]),
+                "name": [e.fact.relation.name for e in fresh],
+                "fact": [e.words for e in fresh],
+                "fact_embedding": _lists(pa, vectors[new]),
+                "episodes": pa.array([[] for _ in fresh], pa.list_(pa.string())),
+                "valid_at": _times(pa, [e.fact.valid_at for e in fresh]),
+                "invalid_at": _times(pa, [e.fact.invalid_at for e in fresh]),
+                "expired_at": _times(pa, [e.expired_at for e in fresh]),
+                "attributes": [json.dumps(e.attributes) for e in fresh],
+            }
+        )
+        run(_KUZU_NEW_EDGES, table)
+        ids = table.column("uuid")
+        sources = pa.array([e.source for e in fresh], pa.string())
+        targets = pa.array([e.target for e in fresh], pa.string())
+        links = pa.table({"from": sources, "to": ids})
+        run(_KUZU_LINKS % ("Entity", "RelatesToNode_"), links)
+        links = pa.table({"from": ids, "to": targets})
+        run(_KUZU_LINKS % ("RelatesToNode_", "Entity"), links)
+    held = [i for i, e in enumerate(edges) if e.held is not None]
+    if held:  # a held belief's words, validity or confidence changed
+        again = [edges[i] for i in held]
+        table = pa.table(
+            {
+                "uuid": [e.uuid for e in again],
+                "fact": [e.words for e in again],
+                "fact_embedding": _lists(pa, vectors[held]),
+                "attributes": [json.dumps(e.attributes) for e in again],
+                "invalid_at": _times(pa, [e.fact.invalid_at for e in again]),
+                "expired_at": _times(pa, [e.expired_at for e in again]),
+            }
+        )
+        run(_KUZU_UPDATE, table)
 
 
 def _arrow() -> Any:
