@@ -170,7 +170,15 @@ def write_memory_report(
             f"{r['recall_as_of_p95_ms']:.2f} | {r['history_p50_ms']:.2f} / "
             f"{r['history_p95_ms']:.2f} |"
         )
+    writes = results["graphiti_kuzu_write_facts_per_second"]
+    p95 = max(results["graphiti_kuzu_recall_p95_ms"], results["graphiti_kuzu_recall_as_of_p95_ms"])
     lines += [
+        "",
+        f"On this run GraphitiMemory {'met' if writes >= 10_000 else 'did not meet'} the write "
+        f"target ({writes:,.0f} facts/s by the wall clock, "
+        f"{results['graphiti_kuzu_write_facts_per_cpu_second']:,.0f} per CPU-second) and "
+        f"{'met' if p95 <= 10 else 'did not meet'} the recall target (p95 {p95:.2f} ms, the "
+        "worse of now and as-of).",
         "",
         f"Targets: writes {BUDGETS['write_facts_per_second']} facts/s, recall p95 "
         f"{BUDGETS['recall_p95_ms']} ms. Writes include the local embedding of each belief's "
