@@ -264,4 +264,5 @@ def test_bench_memory_writes_belief_and_recall_figures(
     assert results["shoppers"] == 12 and results["facts"] > 0
     assert results["graphiti_kuzu_edges"] == results["facts"]  # every belief is an edge
     assert results["graphiti_kuzu_recall_p95_ms"] > 0
+    assert results["graphiti_kuzu_write_facts_per_cpu_second"] > 0
     assert "GraphitiMemory (Kuzu)" in (tmp_path / "memory.md").read_text()

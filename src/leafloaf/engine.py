@@ -1047,8 +1047,8 @@ class GraphitiPersonalizationEngine:
                 dismissals=item.dismisses,
             )
         reasons = self._term_reasons(model, product_id, terms, None)
-        facts = self._cited_facts(user_id, product_id)
-        reasons += [_cite(f) for f in facts]
+        facts = self.cited_facts(user_id, product_id)
+        reasons += [f.citation for f in facts]
         return Explanation(
             user_id=user_id,
             product_id=product_id,
@@ -1059,18 +1059,33 @@ class GraphitiPersonalizationEngine:
             facts=facts,
         )
 
-    def _cited_facts(self, user_id: str, product_id: str) -> list[Fact]:
-        """Current beliefs in memory about the product and the diets it touches."""
-        subjects = {f"product:{product_id}"}
-        subjects.update(f"diet:{a}" for a in self.catalog.attributes(product_id))
-        brand = self.catalog.get(product_id).brand
-        if brand:
-            subjects.add(f"brand:{brand}")
+    def current_beliefs(self, user_id: str) -> list[Fact]:
+        """Every current belief memory holds about a shopper (newest first); ``[]`` when the
+        memory fails, for memory never costs an answer.
+
+        >>> engine.current_beliefs("ann")[0].citation            # doctest: +SKIP
+        'you have bought Oat milk regularly since 2017-03-02'
+        """
         try:
-            held = self.memory.recall(user_id, limit=1_000)
-        except Exception as exc:  # memory never costs an answer
+            return self.memory.recall(user_id, limit=1_000)
+        except Exception as exc:
             log.warning("%s.recall failed: %s", type(self.memory).__name__, exc)
             return []
+
+    def cited_facts(
+        self, user_id: str, product_id: str, held: Sequence[Fact] | None = None
+    ) -> list[Fact]:
+        """Current beliefs about a product, its brand and the diets it touches, oldest first:
+        what :meth:`explain` and the assistant cite. Pass ``held`` (from
+        :meth:`current_beliefs`) to cite for many products with one recall."""
+        subjects = {f"product:{product_id}"}
+        if product_id in self.catalog:
+            subjects.update(f"diet:{a}" for a in self.catalog.attributes(product_id))
+            brand = self.catalog.get(product_id).brand
+            if brand:
+                subjects.add(f"brand:{brand}")
+        if held is None:
+            held = self.current_beliefs(user_id)
         return sorted(
             (f for f in held if f.subject in subjects), key=lambda f: (f.valid_at, f.subject)
         )
@@ -1267,22 +1282,6 @@ def _check_k(k: Any, name: str = "k", least: int = 0) -> int:
     if isinstance(k, bool) or not isinstance(k, int) or k < least:
         raise ValidationError(name, k, f"must be a whole number >= {least}")
     return k
-
-
-_CITES = {
-    Relation.BUYS_REGULARLY: "you have bought {object} regularly since {date}",
-    Relation.AVOIDS: "you have avoided {object} since {date}",
-    Relation.TYPICAL_QUANTITY: "you have usually taken {object} since {date}",
-    Relation.PREFERS_BRAND: "you have preferred {object} since {date}",
-    Relation.PRICE_SENSITIVITY: "you have shopped as {object} since {date}",
-    Relation.MEMBER_OF_HOUSEHOLD: "this has been {object} since {date}",
-    Relation.SAID: "you said {object!r} on {date}",
-}
-
-
-def _cite(fact: Fact) -> str:
-    """A remembered belief in words, with its date (``explain`` cites it)."""
-    return _CITES[fact.relation].format(object=fact.object, date=fact.valid_at.date())
 
 
 def _day_time(day: float) -> datetime:

@@ -356,6 +356,16 @@ _RELATION_WORDS = {
     Relation.SAID: "said",
 }
 
+_CITES = {
+    Relation.BUYS_REGULARLY: "you have bought {object} regularly since {date}",
+    Relation.AVOIDS: "you have avoided {object} since {date}",
+    Relation.TYPICAL_QUANTITY: "you have usually taken {object} since {date}",
+    Relation.PREFERS_BRAND: "you have preferred {object} since {date}",
+    Relation.PRICE_SENSITIVITY: "you have shopped as {object} since {date}",
+    Relation.MEMBER_OF_HOUSEHOLD: "this has been {object} since {date}",
+    Relation.SAID: "you said {object!r} on {date}",
+}
+
 SUBJECT_KINDS = ("product", "category", "brand", "diet", "household", "price", "statement")
 """Prefixes a fact's ``subject`` starts with (``"product:24852"``): the graph node's type."""
 
@@ -431,6 +441,12 @@ class Fact(ValidatedModel):
     def holds_at(self, when: datetime) -> bool:
         """True when the belief was valid at ``when`` (``valid_at <= when < invalid_at``)."""
         return self.valid_at <= when and (self.invalid_at is None or when < self.invalid_at)
+
+    @property
+    def citation(self) -> str:
+        """The belief said to the shopper, with the date it began (``explain`` and the
+        assistant cite it): ``"you have bought Oat milk regularly since 2017-03-02"``."""
+        return _CITES[self.relation].format(object=self.object, date=self.valid_at.date())
 
 
 # --- results -------------------------------------------------------------------------------
@@ -714,10 +730,12 @@ REASON_TEXTS: dict[str, str] = {
     "popular": "bought {times:.0f} times by all shoppers",
     "matches": "matches {query!r}",
     "avoided_declared": "skipped: you told us you avoid {attribute}",
+    "avoided_declared_since": "skipped: you told us on {since} that you avoid {attribute}",
     "avoided_inferred": "shown lower: you seem to avoid {attribute}",
     "quantity_memory": "you usually take {quantity:g}",
     "cart_added": "you put it in your cart {times:.0f} times",
     "cart_removed": "you took it out of your cart {times:.0f} times",
+    "remembered": "{citation}",
     "engine": "{note}",
 }
 """English templates of each :class:`Reason` code; a host may render its own from ``params``."""

@@ -1,15 +1,26 @@
-"""GraphitiMemory beyond the contract: graphiti reads what we wrote, files persist, health."""
+"""GraphitiMemory beyond the contract: graphiti reads what we wrote, bulk writes, files persist,
+health."""
 
 from __future__ import annotations
 
 import asyncio
+import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from leafloaf import ConfigError, Fact, Relation, StoreUnavailableError
-from leafloaf.memory.graphiti import GraphitiMemory, LocalEmbedder, LocalReranker
+from leafloaf.memory.graphiti import (
+    _NAMESPACE,
+    GraphitiMemory,
+    LocalEmbedder,
+    LocalReranker,
+    _uid,
+)
 
 T0 = datetime(2024, 1, 1, tzinfo=UTC)
 
@@ -131,3 +142,73 @@ def test_a_database_that_cannot_open_is_reported_unavailable(tmp_path: Path) -> 
     with pytest.raises(StoreUnavailableError) as err:
         GraphitiMemory(blocker / "memory.kuzu")
     assert "a-file" in str(err.value)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.text(), min_size=1, max_size=4))
+def test_fast_uid_is_uuid5(parts: list[str]) -> None:
+    assert _uid(*parts) == str(uuid.uuid5(_NAMESPACE, "\x00".join(parts)))
+
+
+def test_embedder_encodes_new_texts_once_and_keeps_a_bounded_cache() -> None:
+    embedder = LocalEmbedder(cache_size=2)
+    texts = ["oat milk", "bananas", "oat milk", "sourdough bread"]
+    got = embedder.vectors(texts)
+    want = embedder.encoder.encode(["oat milk", "bananas", "sourdough bread"])
+    assert got.dtype == np.float32 and got.shape == (4, embedder.dim)
+    np.testing.assert_allclose(got, want[[0, 1, 0, 2]], atol=1e-6)
+    assert len(embedder._cache) <= 2  # three new texts: none kept past the bound
+    np.testing.assert_allclose(embedder.vectors(["bananas"])[0], want[1], atol=1e-6)
+    assert embedder.vectors([]).shape == (0, embedder.dim)
+    assert embedder.embed(["bananas"])[0] == pytest.approx(want[1].tolist(), abs=1e-6)
+
+
+def test_bulk_writes_store_the_embedders_vectors_and_share_catalog_nodes() -> None:
+    memory = GraphitiMemory()
+    batch = [f for user in ("ann", "bob", "cy") for f in _facts(user)]
+    assert memory.remember(batch[:2]) == 2
+    assert memory.remember(batch[2:]) == 4  # product:1 is known already: no second node
+    assert memory.count() == {"nodes": 3 + 1 + 3, "edges": 6}  # shoppers, product, households
+    rows, _, _ = memory.run(
+        memory.driver.execute_query(
+            "MATCH (e:RelatesToNode_) RETURN e.fact AS fact, e.fact_embedding AS v"
+        )
+    )
+    assert len(rows) == 6
+    for row in rows:
+        text = row["fact"].split(" ", 1)[1]  # type: ignore[call-overload]
+        want = memory.embedder.vectors([text])[0]
+        np.testing.assert_allclose(row["v"], want, atol=1e-6)  # type: ignore[call-overload]
+    rows, _, _ = memory.run(
+        memory.driver.execute_query(
+            "MATCH (n:Entity) WHERE n.name = 'product:1' RETURN n.name_embedding AS v"
+        )
+    )
+    assert len(rows) == 1
+    want = memory.embedder.vectors(["Oat milk"])[0]
+    np.testing.assert_allclose(rows[0]["v"], want, atol=1e-6)  # type: ignore[call-overload]
+    ended = _facts("bob")[0].model_copy(update={"invalid_at": T0 + timedelta(days=9)})
+    memory.remember([ended])  # a held belief: updated in place, not a second edge
+    assert memory.count()["edges"] == 6
+    assert [f.invalid_at for f in memory.history("bob", "product:1")] == [ended.invalid_at]
+    memory.close()
+
+
+def test_the_server_path_sends_graphiti_models_through_its_save_bulk() -> None:
+    memory = GraphitiMemory()
+    memory.kuzu = False  # the Neo4j / FalkorDB path: graphiti's own models and save_bulk
+    memory.remember(_facts("ann"))
+    memory.kuzu = True  # read back with the Kuzu queries
+    assert memory.count("ann") == {"nodes": 2, "edges": 2}  # shopper, household; product shared
+    held = {(f.subject, f.object, f.valid_at, f.invalid_at) for f in memory.history("ann")}
+    assert held == {(f.subject, f.object, f.valid_at, f.invalid_at) for f in _facts("ann")}
+    rows, _, _ = memory.run(
+        memory.driver.execute_query(
+            "MATCH (n:Entity) WHERE n.name = 'product:1' "
+            "RETURN n.labels AS labels, n.name_embedding AS v"
+        )
+    )
+    assert "Product" in rows[0]["labels"]  # type: ignore[call-overload]
+    want = memory.embedder.vectors(["Oat milk"])[0]
+    np.testing.assert_allclose(rows[0]["v"], want, atol=1e-6)  # type: ignore[call-overload]
+    memory.close()

@@ -30,7 +30,7 @@ from leafloaf.agents.sessions import InMemorySessionStore
 from leafloaf.agents.supervisor import LLMSupervisor, LocalSupervisor
 from leafloaf.errors import ConfigError, StoreUnavailableError, ValidationError
 from leafloaf.health import BackendHealth
-from leafloaf.models import Cart, Reason
+from leafloaf.models import Cart, Reason, Relation
 from leafloaf.orders.base import CartChange, Order, OrderBackend
 from leafloaf.orders.memory import InMemoryOrders
 
@@ -220,7 +220,8 @@ class Assistant:
         yield ReplyPart(stage="route", intents=[r.intent for r in routes])
         results = []
         for route in routes:
-            result = self._act(self._resolve(route, state), state, user_id)
+            with self.compiler.turn(user_id):  # one memory recall cites every product
+                result = self._act(self._resolve(route, state), state, user_id)
             results.append(result)
             lap("act")
             yield ReplyPart(stage="result", intents=[result.intent], text=" ".join(result.said),
@@ -309,7 +310,8 @@ class Assistant:
         return result
 
     def _skipped(self, user_id: str, phrases: list[str]) -> list[Reason]:
-        """Declared avoidances that hid matches ("skipped: you told us you avoid dairy eggs")."""
+        """Declared avoidances that hid matches ("skipped: you told us you avoid dairy eggs",
+        with the day it was said when memory holds the declaration)."""
         declared = [a for a, on in self.engine.shopper_model(user_id).declared.items() if on]
         if not declared:
             return []
@@ -318,8 +320,15 @@ class Assistant:
         for phrase in phrases:
             for hit in self.search_agent.find(_ANONYMOUS, phrase, k=_SHOWN):
                 hidden.extend(a for a in catalog.attributes(hit.product_id) if a in declared)
+        since = {
+            f.subject.partition(":")[2]: f.valid_at.date().isoformat()
+            for f in self.compiler.beliefs(user_id)
+            if f.relation is Relation.AVOIDS and f.source == "declared"
+        }
         return [
-            Reason.of("avoided_declared", attribute=a.partition(":")[2])
+            Reason.of("avoided_declared_since", attribute=a.partition(":")[2], since=since[a])
+            if a in since
+            else Reason.of("avoided_declared", attribute=a.partition(":")[2])
             for a in dict.fromkeys(hidden)
         ]
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
+from contextlib import AbstractContextManager, nullcontext
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, ClassVar
@@ -15,7 +16,7 @@ from leafloaf.health import BackendHealth
 if TYPE_CHECKING:
     from leafloaf.agents.compiler import TurnResult
     from leafloaf.agents.search_agent import Choice
-    from leafloaf.models import Cart, Reason
+    from leafloaf.models import Cart, Fact, Reason
     from leafloaf.search.base import PersonalizedHit
 
 __all__ = [
@@ -232,3 +233,13 @@ class ReplyCompiler(ABC):
     @abstractmethod
     def compile(self, results: Sequence[TurnResult], cart: Cart) -> tuple[str, str | None]:
         """The reply text and the clarifying question (at most one) for a turn."""
+
+    def turn(self, user_id: str) -> AbstractContextManager[None]:
+        """A scope around one clause (the default compiler recalls memory once inside it);
+        by default nothing happens."""
+        return nullcontext()
+
+    def beliefs(self, user_id: str) -> list[Fact]:
+        """The shopper's current remembered beliefs, which the compiler cites (default:
+        none)."""
+        return []

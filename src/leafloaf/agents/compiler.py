@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from leafloaf.agents.base import Intent, ReplyCompiler
-from leafloaf.models import Cart, Reason
+from leafloaf.models import Cart, Fact, Reason, Relation
 from leafloaf.orders.base import CartChange, Order
 
 if TYPE_CHECKING:
@@ -50,20 +52,61 @@ class TurnResult(BaseModel):
 
 
 class ResponseCompiler(ReplyCompiler):
-    """Builds :class:`Reason` lists from the engine's statistics and phrases the reply.
+    """Builds :class:`Reason` lists from the engine's statistics and memory, and phrases
+    the reply. Remembered beliefs are cited with their dates (code ``"remembered"``), only
+    when memory holds them.
 
     >>> compiler = ResponseCompiler(engine)                       # doctest: +SKIP
     >>> [r.text for r in compiler.reasons("ann", "24852")]        # doctest: +SKIP
-    ['you bought it 12 times', 'you buy this about every 7 days']
+    ['you have bought Banana regularly since 2017-03-02', 'you bought it 12 times', ...]
     """
 
     def __init__(self, engine: GraphitiPersonalizationEngine) -> None:
         self.engine = engine
+        self._turn = threading.local()
+
+    @contextmanager
+    def turn(self, user_id: str) -> Iterator[None]:
+        """Within it (in this thread), the shopper's beliefs are recalled from memory at
+        most once: a clause cites them for every product it names. Outside it, each call
+        recalls afresh."""
+        self._turn.held = (user_id, None)
+        try:
+            yield
+        finally:
+            self._turn.held = None
+
+    def beliefs(self, user_id: str) -> list[Fact]:
+        """The shopper's current beliefs in memory (recalled once per :meth:`turn`)."""
+        memo: tuple[str, list[Fact] | None] | None = getattr(self._turn, "held", None)
+        if memo is None or memo[0] != user_id:
+            return self.engine.current_beliefs(user_id)
+        if memo[1] is None:
+            memo = self._turn.held = (user_id, self.engine.current_beliefs(user_id))
+        assert memo[1] is not None
+        return memo[1]
+
+    def cited(self, user_id: str, product_id: str) -> list[Reason]:
+        """The remembered beliefs about a product as reasons, with their dates (oldest
+        first); ``[]`` when memory holds none."""
+        facts = self.engine.cited_facts(user_id, product_id, self.beliefs(user_id))
+        return [
+            Reason.of(
+                "remembered",
+                citation=f.citation,
+                relation=f.relation.value,
+                subject=f.subject,
+                since=f.valid_at.date().isoformat(),
+            )
+            for f in facts
+        ]
 
     def reasons(
         self, user_id: str, product_id: str, notes: Sequence[str] = (), query: str | None = None
     ) -> list[Reason]:
-        """Why ``product_id`` suits this shopper, from their statistics (most telling first).
+        """Why ``product_id`` suits this shopper, from memory and statistics (most telling
+        first): "you have bought it regularly since <date>" leads when memory holds it, the
+        other remembered beliefs follow the statistics.
 
         ``notes`` are the engine's own words for the same product (search re-ranking); they
         follow as ``code="engine"`` unless a structured reason already says the same.
@@ -89,7 +132,9 @@ class ResponseCompiler(ReplyCompiler):
             out.append(Reason.of("engine", note=note))
         if not out and query:
             out.append(Reason.of("matches", query=query))
-        return out
+        cited = self.cited(user_id, product_id)
+        regular = [r for r in cited if r.params["relation"] == Relation.BUYS_REGULARLY.value]
+        return regular + out + [r for r in cited if r not in regular]
 
     def compile(self, results: Sequence[TurnResult], cart: Cart) -> tuple[str, str | None]:
         """The reply text and the clarifying question (at most one) for a turn."""

@@ -315,7 +315,8 @@ class OrderAgent(CartAgent):
 
     def _history(self, user_id: str, item: object) -> list[Reason]:
         pid = getattr(item, "product_id", "")
-        return [r for r in self.compiler.reasons(user_id, pid) if r.code == "interval"]
+        reasons = self.compiler.reasons(user_id, pid)
+        return [r for r in reasons if r.code in ("interval", "remembered")]
 
     def due(self, route: Route, state: SessionState, user_id: str) -> TurnResult:
         """What the shopper is probably running out of (restock timing)."""

@@ -8,6 +8,7 @@ shoppers, now and ``as_of`` a past date. ``InMemoryMemory`` is timed alongside.
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import platform
@@ -51,25 +52,29 @@ def _timed(calls: list[Callable[[], object]]) -> tuple[float, float]:
     return float(np.percentile(times, 50)), float(np.percentile(times, 95))
 
 
-def _write(memory: MemoryBackend, facts: list[Fact]) -> float:
-    """Seconds to write ``facts`` in batches."""
-    t0 = time.perf_counter()
+def _write(memory: MemoryBackend, facts: list[Fact]) -> tuple[float, float]:
+    """Seconds to write ``facts`` in batches: wall time, and CPU time of this process (all
+    its threads: the database's too), which other jobs on the machine do not inflate."""
+    gc.collect()  # not a full collection of the loaded dataset's objects inside the timing
+    t0, c0 = time.perf_counter(), time.process_time()
     for start in range(0, len(facts), _BATCH):
         memory.remember(facts[start : start + _BATCH])
-    return time.perf_counter() - t0
+    return time.perf_counter() - t0, time.process_time() - c0
 
 
 def _backend(
     results: dict[str, Any], name: str, memory: MemoryBackend, facts: list[Fact], reads: int
 ) -> None:
-    seconds = _write(memory, facts)
+    seconds, cpu = _write(memory, facts)
     results[f"{name}_write_seconds"] = seconds
     results[f"{name}_write_facts_per_second"] = len(facts) / seconds
+    results[f"{name}_write_cpu_seconds"] = cpu
+    results[f"{name}_write_facts_per_cpu_second"] = len(facts) / max(cpu, 1e-9)
     ended = [
         f.model_copy(update={"invalid_at": max(f.valid_at, f.valid_at + timedelta(days=30))})
         for f in facts[::10]
     ]
-    seconds = _write(memory, ended)
+    seconds, _ = _write(memory, ended)
     results[f"{name}_invalidate_facts_per_second"] = len(ended) / seconds
     rng = random.Random(7)
     users = sorted({f.user_id for f in facts})
@@ -121,6 +126,7 @@ def run_memory_bench(dataset: Dataset, quick: bool = False) -> dict[str, Any]:
         graph = GraphitiMemory(Path(folder) / "bench.kuzu")
         try:
             _backend(results, "graphiti_kuzu", graph, facts, reads)
+            results["graphiti_kuzu_plan_seconds"] = graph.seconds["plan"]
             results["graphiti_kuzu_embed_seconds"] = graph.seconds["embed"]
             results["graphiti_kuzu_save_seconds"] = graph.seconds["save"]
             results["graphiti_kuzu_nodes"] = graph.count()["nodes"]
@@ -150,31 +156,46 @@ def write_memory_report(
         f"{results['load_average_start']} at the start, {results['load_average_end']} at the "
         "end (the cores are shared: figures under load are slower than on an idle machine).",
         "",
-        "| backend | writes/s | invalidations/s | recall p50 / p95 ms | as-of p50 / p95 ms "
-        "| history p50 / p95 ms |",
-        "|---|---:|---:|---:|---:|---:|",
+        "| backend | writes/s | writes per CPU-second | invalidations/s | recall p50 / p95 ms "
+        "| as-of p50 / p95 ms | history p50 / p95 ms |",
+        "|---|---:|---:|---:|---:|---:|---:|",
     ]
     for name, label in (("graphiti_kuzu", "GraphitiMemory (Kuzu)"), ("in_memory", "InMemory")):
         r = {k.removeprefix(name + "_"): v for k, v in results.items() if k.startswith(name)}
         lines.append(
             f"| {label} | {r['write_facts_per_second']:,.0f} | "
+            f"{r['write_facts_per_cpu_second']:,.0f} | "
             f"{r['invalidate_facts_per_second']:,.0f} | {r['recall_p50_ms']:.2f} / "
             f"{r['recall_p95_ms']:.2f} | {r['recall_as_of_p50_ms']:.2f} / "
             f"{r['recall_as_of_p95_ms']:.2f} | {r['history_p50_ms']:.2f} / "
             f"{r['history_p95_ms']:.2f} |"
         )
+    writes = results["graphiti_kuzu_write_facts_per_second"]
+    p95 = max(results["graphiti_kuzu_recall_p95_ms"], results["graphiti_kuzu_recall_as_of_p95_ms"])
     lines += [
+        "",
+        f"On this run GraphitiMemory {'met' if writes >= 10_000 else 'did not meet'} the write "
+        f"target ({writes:,.0f} facts/s by the wall clock, "
+        f"{results['graphiti_kuzu_write_facts_per_cpu_second']:,.0f} per CPU-second) and "
+        f"{'met' if p95 <= 10 else 'did not meet'} the recall target (p95 {p95:.2f} ms, the "
+        "worse of now and as-of).",
         "",
         f"Targets: writes {BUDGETS['write_facts_per_second']} facts/s, recall p95 "
         f"{BUDGETS['recall_p95_ms']} ms. Writes include the local embedding of each belief's "
-        f"text (cached by text) and node upserts; batches of {_BATCH:,}.",
+        f"text (one encoder batch per call, cached by text) and the node inserts; batches of "
+        f"{_BATCH:,}. Writes per CPU-second divide by the CPU time of the benchmark process "
+        "(all its threads, the database's included): other jobs on a shared machine slow the "
+        "wall clock, not that.",
         "",
-        f"Where the Graphiti write time goes: {results['graphiti_kuzu_embed_seconds']:.1f} s "
-        "embedding texts not seen before (product names and belief texts, with WordLlama) "
-        f"and {results['graphiti_kuzu_save_seconds']:.1f} s in Kuzu, for the writes and the "
-        "invalidations together. Kuzu's cost is its per-row `MATCH` + `CREATE` of each belief "
-        "(stored as a node between two relationships) and parsing each 256-float vector; "
-        "graphiti's own Kuzu `save_bulk` (one query per row) was ~100 rows/s here.",
+        "Where the Graphiti write time goes (wall clock, writes and invalidations together): "
+        f"{results['graphiti_kuzu_plan_seconds']:.1f} s building the rows (with the lookups "
+        f"of what is held), {results['graphiti_kuzu_embed_seconds']:.1f} s embedding texts "
+        "not seen before (product names and belief texts, with WordLlama) and "
+        f"{results['graphiti_kuzu_save_seconds']:.1f} s in Kuzu. Rows go into graphiti's "
+        "Kuzu schema as Arrow tables: one `COPY` each for new nodes, new beliefs and their two "
+        "`RELATES_TO` links, one `LOAD FROM` update for beliefs held, vectors as float32 "
+        "arrays. Per-row `UNWIND ... CREATE` with vectors cast from text managed ~2,000 "
+        "facts/s here, graphiti's own Kuzu `save_bulk` (one query per row) ~100 rows/s.",
     ]
     md_path.write_text("\n".join(lines) + "\n")
     return json_path, md_path

@@ -94,15 +94,24 @@ def oldest_first(facts: Iterable[Fact], subject: str | None) -> list[Fact]:
     return sorted(chosen, key=lambda f: (f.valid_at, f.subject, f.relation.value))
 
 
-def stamp(fact: Fact, held: Fact | None, now: datetime) -> Fact:
-    """``fact`` with its record times: first recorded then, expired when invalidated now."""
-    recorded = held.recorded_at if held is not None else None
-    expired = held.expired_at if held is not None else None
+def record_times(
+    fact: Fact, held: tuple[datetime | None, datetime | None] | None, now: datetime
+) -> tuple[datetime, datetime | None]:
+    """``fact``'s record times (``recorded_at``, ``expired_at``) when stored ``now``, given
+    those of the same belief already ``held``: first recorded then, expired when invalidated."""
+    recorded, expired = held if held is not None else (None, None)
     if fact.invalid_at is None:
         expired = None
     elif expired is None:
         expired = now
-    return fact.model_copy(update={"recorded_at": recorded or now, "expired_at": expired})
+    return recorded or now, expired
+
+
+def stamp(fact: Fact, held: Fact | None, now: datetime) -> Fact:
+    """``fact`` with its record times (see :func:`record_times`)."""
+    times = (held.recorded_at, held.expired_at) if held is not None else None
+    recorded, expired = record_times(fact, times, now)
+    return fact.model_copy(update={"recorded_at": recorded, "expired_at": expired})
 
 
 class InMemoryMemory(MemoryBackend):
