@@ -11,7 +11,7 @@ import pytest
 from leafloaf import Assistant, Catalog, Event, GraphitiPersonalizationEngine, Product
 from leafloaf.memory.base import InMemoryMemory, MemoryBackend
 from leafloaf.models import Fact
-from tests.agents.test_assistant import PRODUCTS, T0
+from tests.agents.world import PRODUCTS, T0
 
 NOW = T0 + timedelta(days=60)
 
