@@ -7,7 +7,6 @@ import logging
 import math
 import os
 import threading
-import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -30,7 +29,7 @@ from leafloaf.learning.budget import budget_profile
 from leafloaf.learning.dietary import posterior_avoid
 from leafloaf.learning.household import household_features
 from leafloaf.learning.nextbasket import next_basket_scores
-from leafloaf.learning.pacing import paced
+from leafloaf.learning.pacing import handover, paced
 from leafloaf.learning.population import (
     PopulationModel,
     PurchaseColumns,
@@ -292,7 +291,7 @@ class GraphitiPersonalizationEngine:
                     raise
                 index += 1
                 if not index & 511:  # hand the GIL to waiting readers (learning/pacing.py)
-                    time.sleep(0)
+                    handover()
                 # the common case inline: an Event built by validation, its product known
                 if (
                     type(raw) is Event

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import math
 import sys
-import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import cast
@@ -32,6 +31,7 @@ from typing import cast
 import numpy as np
 from numpy.typing import NDArray
 
+from leafloaf.learning.pacing import handover
 from leafloaf.models import Event, EventType
 from leafloaf.stores.base import EventRecord, Op, RowDelta, event_to_record, merge_row, merger_for
 
@@ -149,12 +149,11 @@ class DeltaBatch:
         purchase = EventType.PURCHASE.value
         log, floor = math.log, math.floor
         item_keys: dict[str, str] = {}  # product id -> its interned "i:" key, for this batch
-        pause = time.sleep
         for n, r in enumerate(records):
             # r: kind, user, ts, product, quantity, price, query, basket, member, household,
             # event id, utc offset (see event_to_record)
             if not n & 511:  # hand the GIL to waiting readers (learning/pacing.py)
-                pause(0)
+                handover()
             if r[0] != purchase or r[8] is not None:
                 self.add(events[n])
                 continue
