@@ -11,10 +11,12 @@ single events (``record`` returning → ``count(user)`` seeing the event).
 from __future__ import annotations
 
 import os
+import tempfile
 import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from leafloaf.analytics.base import AnalyticsSink, NullSink
@@ -114,10 +116,13 @@ def _bigquery_factory() -> SinkFactory | None:
     from leafloaf.settings import LeafLoafSettings
 
     counter = iter(range(1_000_000))
+    folder = Path(tempfile.mkdtemp(prefix="leafloaf-bench-"))  # dead letters stay out of the cwd
 
     def make() -> AnalyticsSink:
+        dataset = f"bench{os.getpid()}_{next(counter)}"
         values = {"project": os.environ.get("LEAFLOAF_BIGQUERY__PROJECT", "bench-project"),
-                  "dataset": f"bench{os.getpid()}_{next(counter)}"}  # fmt: skip
+                  "dataset": dataset,
+                  "dead_letter_path": str(folder / f"dead-letter-{dataset}.jsonl")}  # fmt: skip
         return open_analytics(LeafLoafSettings(analytics="bigquery", bigquery=values))
 
     return make
