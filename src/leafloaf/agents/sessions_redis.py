@@ -101,18 +101,7 @@ class RedisSessionStore(SessionStore):
     def _run(self, work: Callable[[], T]) -> T:
         if self._closed:
             raise StoreUnavailableError(f"redis session store {self.url!r} is closed")
-        if not self.breaker.allow():
-            raise StoreUnavailableError(
-                f"redis session store {self.url!r} is down (circuit open): "
-                f"{self.breaker.last_error}"
-            )
-        try:
-            result = work()
-        except self._conn.outages as exc:
-            self.breaker.failure(exc)
-            raise StoreUnavailableError(f"redis session store {self.url!r}: {exc}") from exc
-        self.breaker.success()
-        return result
+        return self._conn.call(lambda _client: work(), "redis session store")
 
     def load(self, session_id: str) -> SessionState | None:
         body: Any = self._run(lambda: self._client.get(self._key(session_id)))

@@ -347,6 +347,33 @@ class RedisConnection:
             redis.BusyLoadingError,
         )
 
+    def call(self, work: Callable[[Any], T], label: str) -> T:
+        """Run ``work(client)`` through the breaker: an outage, or a server that refuses
+        writes (out of memory, read-only, failed persistence), raises StoreUnavailableError
+        naming ``label``; any other error is the request's own and passes through."""
+        if not self.breaker.allow():
+            raise StoreUnavailableError(
+                f"{label} {self.url!r} is unavailable (circuit open after: "
+                f"{self.breaker.last_error})"
+            )
+        try:
+            result = work(self.client)
+        except self.outages as exc:
+            self.breaker.failure(exc)
+            raise StoreUnavailableError(f"{label} {self.url!r} is unavailable: {exc}") from exc
+        except Exception as exc:
+            import redis
+
+            if isinstance(exc, redis.ReadOnlyError | redis.ResponseError) and (
+                "OOM" in str(exc) or "READONLY" in str(exc) or "MISCONF" in str(exc)
+            ):
+                self.breaker.failure(exc)
+                raise StoreUnavailableError(f"{label} {self.url!r} refuses writes: {exc}") from exc
+            self.breaker.success()  # the server answered; the request itself was wrong
+            raise
+        self.breaker.success()
+        return result
+
     def health(self, kind: Any, probe: Callable[[Any], str], down_detail: str) -> BackendHealth:
         """Run ``probe(client)`` (it returns the detail) and report latency and breaker."""
         start = time.perf_counter()
@@ -438,30 +465,7 @@ class RedisStore(StateStore):
 
     def _call(self, work: Callable[[Any], T]) -> T:
         """Run ``work(client)`` through the circuit breaker; outages become StoreUnavailable."""
-        if not self.breaker.allow():
-            raise StoreUnavailableError(
-                f"Redis store {self.url!r} is unavailable (circuit open after: "
-                f"{self.breaker.last_error})"
-            )
-        try:
-            result = work(self._client)
-        except self._errors as exc:
-            self.breaker.failure(exc)
-            raise StoreUnavailableError(f"Redis store {self.url!r} is unavailable: {exc}") from exc
-        except Exception as exc:
-            import redis
-
-            if isinstance(exc, redis.ReadOnlyError | redis.ResponseError) and (
-                "OOM" in str(exc) or "READONLY" in str(exc) or "MISCONF" in str(exc)
-            ):
-                self.breaker.failure(exc)
-                raise StoreUnavailableError(
-                    f"Redis store {self.url!r} refuses writes: {exc}"
-                ) from exc
-            self.breaker.success()  # the server answered; the request itself was wrong
-            raise
-        self.breaker.success()
-        return result
+        return self._conn.call(work, "Redis store")
 
     # --- transactions ------------------------------------------------------------------------
     @contextmanager
