@@ -62,6 +62,10 @@ def test_without_keeps_exactly_the_other_rows(
     for user in ["ann", "bob", "cy", "dee"]:
         assert compacted.user_records(user) == [r for r in expected if r[1] == user]
     assert set(compacted.user_ids()) == {r[1] for r in expected}
+    for subject in ["m1", "h1", "ann"]:  # the indexed lookup equals a scan of every row
+        assert compacted.mentioning(subject) == [
+            r for r in expected if r[1] != subject and subject in (r[8], r[9])
+        ]
     strings = set(compacted.users.values) | set(compacted.baskets.values)
     assert not (strings & gone)  # no erased shopper's id stays referenced
     # the compacted log keeps working: appending and finding duplicates

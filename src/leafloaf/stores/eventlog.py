@@ -349,6 +349,20 @@ class EventLog:
         _, basket = np.unique(user * width + basket, return_inverse=True)
         return user, basket.astype(np.int64), product[keep], day, list(self.products.values)
 
+    def mentioning(self, subject: str) -> list[EventRecord]:
+        """Rows of other users naming ``subject`` as member or household, in log order.
+
+        Only rows with a member or household id are in ``extra``, so this reads those, not
+        the whole log (one C-level copy of the dictionary's items: safe beside a writer).
+        """
+        own = self.users.codes.get(subject)
+        rows = sorted(
+            row
+            for row, (_query, member, household) in list(self.extra.items())
+            if subject in (member, household) and self.user[row] != own
+        )
+        return [self.record(row) for row in rows]
+
     def owner(self, event_id: str) -> str | None:
         """The user whose event has this id (a scan: erasure-time only)."""
         for row in range(len(self)):

@@ -167,6 +167,9 @@ class InMemoryStore(StateStore):
         """The stored event records, without building Event objects (fast batch scans)."""
         return self._log.records(len(self._log))
 
+    def mentioning(self, subject: str) -> list[Event]:
+        return [event_from_record(record) for record in self._log.mentioning(subject)]
+
     def event_count(self) -> int:
         return len(self._log)
 
