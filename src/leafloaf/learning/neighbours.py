@@ -22,18 +22,22 @@ __all__ = ["Neighbourhood", "fit_neighbourhood"]
 
 @dataclass(frozen=True)
 class Neighbourhood:
-    """Sparse users × products matrix of normalised order-share vectors."""
+    """Sparse users × products matrix of normalised order-share vectors.
+
+    Entries are 32-bit (item and shopper indices, single-precision shares): half the bytes
+    of 64-bit ones, the neighbourhood's largest cost per shopper at scale.
+    """
 
     users: list[str]
     user_index: dict[str, int]
     items: list[str]
     item_index: dict[str, int]
     row_starts: NDArray[np.int64]
-    row_items: NDArray[np.int64]
-    row_values: NDArray[np.float64]
+    row_items: NDArray[np.int32]
+    row_values: NDArray[np.float32]
     col_starts: NDArray[np.int64]
-    col_users: NDArray[np.int64]
-    col_values: NDArray[np.float64]
+    col_users: NDArray[np.int32]
+    col_values: NDArray[np.float32]
 
     def without(self, user_id: str) -> Neighbourhood:
         """The same neighbourhood with one shopper's vector removed (zeroed, never a match)."""
@@ -42,7 +46,7 @@ class Neighbourhood:
             return self
         row_values = self.row_values.copy()
         row_values[self.row_starts[u] : self.row_starts[u + 1]] = 0.0
-        col_values = np.where(self.col_users == u, 0.0, self.col_values)
+        col_values = np.where(self.col_users == u, np.float32(0), self.col_values)
         return replace(self, row_values=row_values, col_values=col_values)
 
     def scores(
@@ -95,10 +99,10 @@ def fit_neighbourhood(
     users: list[str] = []
     items: list[str] = []
     item_index: dict[str, int] = {}
-    rows_i: array[int] = array("q")
-    rows_v: array[float] = array("d")
-    rows_u: array[int] = array("q")
-    norm_v: array[float] = array("d")
+    rows_i: array[int] = array("i")
+    rows_v: array[float] = array("f")
+    rows_u: array[int] = array("i")
+    norm_v: array[float] = array("f")
     starts: array[int] = array("q", [0])
     for user, vec in pairs:
         u = len(users)
@@ -114,10 +118,10 @@ def fit_neighbourhood(
             rows_u.append(u)
             norm_v.append(value / norm)
         starts.append(len(rows_i))
-    row_items = np.frombuffer(rows_i, dtype=np.int64).copy()
+    row_items = np.frombuffer(rows_i, dtype=np.int32).copy()
     order = np.argsort(row_items, kind="stable")
-    col_users = np.frombuffer(rows_u, dtype=np.int64)[order]
-    col_values = np.frombuffer(norm_v, dtype=np.float64)[order]
+    col_users = np.frombuffer(rows_u, dtype=np.int32)[order]
+    col_values = np.frombuffer(norm_v, dtype=np.float32)[order]
     col_starts = np.searchsorted(row_items[order], np.arange(len(items) + 1)).astype(np.int64)
     return Neighbourhood(
         users=users,
@@ -126,7 +130,7 @@ def fit_neighbourhood(
         item_index=item_index,
         row_starts=np.frombuffer(starts, dtype=np.int64).copy(),
         row_items=row_items,
-        row_values=np.frombuffer(rows_v, dtype=np.float64).copy(),
+        row_values=np.frombuffer(rows_v, dtype=np.float32).copy(),
         col_starts=col_starts,
         col_users=col_users,
         col_values=col_values,
