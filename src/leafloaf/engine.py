@@ -192,6 +192,7 @@ class GraphitiPersonalizationEngine:
             self._log_size = 0
         self._search: SearchBackend | None = None
         self._aio: AsyncEngine | None = None
+        self._aio_lock = threading.Lock()
 
     @classmethod
     def from_settings(
@@ -1235,9 +1236,13 @@ class GraphitiPersonalizationEngine:
     @property
     def aio(self) -> AsyncEngine:
         """The same engine for asyncio code: every method awaitable, none blocks the loop."""
-        if self._aio is None:
-            self._aio = AsyncEngine(self)
-        return self._aio
+        aio = self._aio
+        if aio is None:
+            with self._aio_lock:
+                if self._aio is None:
+                    self._aio = AsyncEngine(self)
+                aio = self._aio
+        return aio
 
     def health(self) -> list[BackendHealth]:
         """Each configured backend's state as it observes it: store, cache, analytics, memory,
@@ -1257,6 +1262,8 @@ class GraphitiPersonalizationEngine:
         Events still in the outbox stay in its file and are replayed by the next engine
         opened with the same outbox.
         """
+        if self._aio is not None:
+            self._aio.shutdown()  # calls already handed to engine.aio finish first
         try:
             self.flush()
         except Exception as exc:

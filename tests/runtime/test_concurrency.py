@@ -229,6 +229,43 @@ def test_the_async_surface_answers_like_the_engine() -> None:
         engine.aio.no_such_method  # noqa: B018
 
 
+def test_async_calls_run_on_the_engines_workers_with_the_callers_context() -> None:
+    import contextvars
+
+    request: contextvars.ContextVar[str] = contextvars.ContextVar("request", default="none")
+    engine = GraphitiPersonalizationEngine(CATALOG)
+    seen: list[tuple[str, str]] = []
+    real_users = engine.users
+
+    def users() -> list[str]:
+        seen.append((threading.current_thread().name, request.get()))
+        return real_users()
+
+    engine.users = users  # type: ignore[method-assign]
+
+    async def main() -> None:
+        request.set("r-17")
+        await engine.aio.users()
+        await engine.aio.users()
+
+    asyncio.run(main())
+    assert [ctx for _, ctx in seen] == ["r-17", "r-17"]
+    assert all(name.startswith("leafloaf-aio-") for name, _ in seen)
+    assert engine.aio.__dict__["users"] is engine.aio.users  # built once, then cached
+
+
+def test_closing_from_inside_the_async_surface_does_not_wait_for_itself() -> None:
+    engine = GraphitiPersonalizationEngine(CATALOG)
+
+    async def main() -> int:
+        report = await engine.aio.record_many(history(users=3))
+        await asyncio.wait_for(engine.aio.close(), timeout=30)
+        return report.accepted
+
+    assert asyncio.run(main()) == len(history(users=3))
+    assert engine.aio._executor is None  # the workers were let go
+
+
 def test_answers_do_not_depend_on_arrival_order() -> None:
     events = history(users=14)
     shuffled = list(events)
