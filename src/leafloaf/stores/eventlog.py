@@ -36,6 +36,8 @@ _SLICE = 4_096
 """Records appended per pass (between passes, waiting threads get the interpreter)."""
 _RECENT = 65_536
 """Ids kept in a dictionary before they are merged into the sorted hash index."""
+_FEW = 16
+"""Appends of up to this many records fill the per-user row lists one by one."""
 
 
 class _Table:
@@ -187,7 +189,23 @@ class EventLog:
             for row, r in enumerate(recs, start=first)
             if r[6] is not None or r[8] is not None or r[9] is not None
         )
-        # rows per user: one stable sort, then one extend per user (not one append per row)
+        by_user = self.by_user
+        if len(recs) <= _FEW:  # a single record() call: numpy's fixed costs would dominate
+            for row, code in enumerate(users, start=first):
+                rows = by_user.get(code)
+                if rows is None:
+                    rows = by_user[code] = array("I")
+                rows.append(row)
+        else:
+            self._extend_by_user(users, first)
+        self._recent.update(
+            zip([r[10] for r in recs], range(first, first + len(recs)), strict=True)
+        )
+        if len(self._recent) > max(_RECENT, len(self._hashes) // 32):
+            self._index_recent()
+
+    def _extend_by_user(self, users: list[int], first: int) -> None:
+        """Rows per user: one stable sort, then one extend per user (not one append per row)."""
         codes = np.asarray(users, dtype=np.int64)
         order = np.argsort(codes, kind="stable")
         sorted_codes = codes[order]
@@ -201,11 +219,6 @@ class EventLog:
             if rows is None:
                 rows = by_user[code] = array("I")
             rows.frombytes(rows_sorted[start:end].tobytes())
-        self._recent.update(
-            zip([r[10] for r in recs], range(first, first + len(recs)), strict=True)
-        )
-        if len(self._recent) > max(_RECENT, len(self._hashes) // 32):
-            self._index_recent()
 
     def without(self, users: set[str], event_ids: set[str]) -> EventLog:
         """A new, compacted log without the events of ``users`` or with ids ``event_ids``.

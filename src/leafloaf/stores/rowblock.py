@@ -12,11 +12,15 @@ from __future__ import annotations
 from array import array
 from bisect import bisect_left
 from collections.abc import Iterator, Mapping, Sequence
+from itertools import accumulate
 from typing import Any
 
 from leafloaf.stores.base import Op, offset_merger_for
 
 __all__ = ["RowBlock", "RowDraft"]
+
+_SPLICE = 4
+"""A draft with up to this many new rows out of order is spliced, not re-sorted."""
 
 
 class RowBlock(Mapping[str, Sequence[float]]):
@@ -112,6 +116,8 @@ class RowDraft:
         """The published, immutable block (rows sorted by key)."""
         if self.sorted:
             return RowBlock(self.keys, self.starts, self.values)
+        if len(self.keys) - self.base_count <= _SPLICE:
+            return self._splice()
         order = sorted(range(len(self.keys)), key=self.keys.__getitem__)
         starts: array[int] = array("I", [0])
         values: array[float] = array("d")
@@ -119,3 +125,21 @@ class RowDraft:
             values.extend(self.values[self.starts[i] : self.starts[i + 1]])
             starts.append(len(values))
         return RowBlock([self.keys[i] for i in order], starts, values)
+
+    def _splice(self) -> RowBlock:
+        """A sorted block plus a few new rows: each is slid into place (C-level moves), where
+        re-sorting would copy every row in Python (one event usually adds one row)."""
+        n, old_starts, old_values = self.base_count, self.starts, self.values
+        keys = self.keys[:n]
+        values = old_values[: old_starts[n]]
+        lengths = [old_starts[i + 1] - old_starts[i] for i in range(n)]
+        for i in sorted(range(n, len(self.keys)), key=self.keys.__getitem__):
+            key = self.keys[i]
+            pos = bisect_left(keys, key)
+            at = sum(lengths[:pos])
+            values[at:at] = old_values[old_starts[i] : old_starts[i + 1]]
+            keys.insert(pos, key)
+            lengths.insert(pos, old_starts[i + 1] - old_starts[i])
+        starts: array[int] = array("I", [0])
+        starts.extend(accumulate(lengths))
+        return RowBlock(keys, starts, values)
