@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -72,3 +74,23 @@ def test_without_keeps_exactly_the_other_rows(
     compacted.append([("view", "zed", 1.0, None, 1.0, None, None, None, None, None, "new", 0.0)])
     assert compacted.known(["new"]) == {"new"}
     assert list(compacted.records())[-1][1] == "zed"
+
+
+@settings(max_examples=150, deadline=None)
+@given(recs=records(), cuts=st.lists(st.integers(0, 40), max_size=6))
+def test_any_split_into_appends_stores_the_same_log(
+    recs: list[EventRecord], cuts: list[int]
+) -> None:
+    """Small appends (field by field) and large ones (column by column) build one log."""
+    whole = EventLog()
+    whole.append(recs)
+    pieces = EventLog()
+    bounds = sorted({0, len(recs), *(c for c in cuts if c <= len(recs))})
+    for start, end in itertools.pairwise(bounds):
+        pieces.append(recs[start:end])
+    assert list(pieces.records()) == list(whole.records()) == recs
+    for user in ["ann", "bob", "cy", "dee"]:
+        assert pieces.user_records(user) == whole.user_records(user)
+    for subject in ["m1", "h1"]:
+        assert pieces.mentioning(subject) == whole.mentioning(subject)
+    assert pieces.known([r[10] for r in recs]) == {r[10] for r in recs}

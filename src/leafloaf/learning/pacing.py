@@ -39,14 +39,14 @@ def paced(items: Iterable[T], every: int = 128) -> Iterator[T]:
     >>> list(paced(range(3), every=2))
     [0, 1, 2]
     """
-    for n, item in enumerate(items):
-        if n % every == 0:
+    for n, item in enumerate(items, start=1):
+        if n % every == 0:  # after each ``every`` items: a short loop (one record) never pays
             handover()
         yield item
 
 
 def in_slices(items: Sequence[T], size: int = 1024) -> Iterator[Sequence[T]]:
-    """``items`` in consecutive slices of ``size``, releasing the GIL before each one.
+    """``items`` in consecutive slices of ``size``, releasing the GIL between them.
 
     For loops that run per slice (list comprehensions, ``array.extend``): the same hand-over
     as :func:`paced` at no per-item cost.
@@ -55,5 +55,6 @@ def in_slices(items: Sequence[T], size: int = 1024) -> Iterator[Sequence[T]]:
     [[1, 2], [3]]
     """
     for start in range(0, len(items), size):
-        handover()
+        if start:
+            handover()
         yield items[start : start + size]

@@ -37,7 +37,7 @@ _SLICE = 4_096
 _RECENT = 65_536
 """Ids kept in a dictionary before they are merged into the sorted hash index."""
 _FEW = 16
-"""Appends of up to this many records fill the per-user row lists one by one."""
+"""Appends of up to this many records go field by field (see ``_append_one``)."""
 
 
 class _Table:
@@ -157,6 +157,10 @@ class EventLog:
             for part in in_slices(recs, _SLICE):
                 self.append(part)
             return
+        if len(recs) <= _FEW:
+            for r in recs:
+                self._append_one(r)
+            return
         first = len(self.id_end)
         ucode, pcode, bcode = self.users.code, self.products.code, self.baskets.code
         uget, pget, bget = self.users.codes.get, self.products.codes.get, self.baskets.codes.get
@@ -189,18 +193,35 @@ class EventLog:
             for row, r in enumerate(recs, start=first)
             if r[6] is not None or r[8] is not None or r[9] is not None
         )
-        by_user = self.by_user
-        if len(recs) <= _FEW:  # a single record() call: numpy's fixed costs would dominate
-            for row, code in enumerate(users, start=first):
-                rows = by_user.get(code)
-                if rows is None:
-                    rows = by_user[code] = array("I")
-                rows.append(row)
-        else:
-            self._extend_by_user(users, first)
+        self._extend_by_user(users, first)
         self._recent.update(
             zip([r[10] for r in recs], range(first, first + len(recs)), strict=True)
         )
+        if len(self._recent) > max(_RECENT, len(self._hashes) // 32):
+            self._index_recent()
+
+    def _append_one(self, r: EventRecord) -> None:
+        """One record, field by field: for a single ``record()`` call the column-wise path's
+        fixed costs (a dozen list comprehensions, a numpy sort) would be most of the work."""
+        row = len(self.id_end)
+        user = self.users.code(r[1])
+        self.kind.append(_KIND_CODE[r[0]])
+        self.user.append(user)
+        self.ts.append(r[2])
+        self.zone.append(self._zone_code(r[11]) if len(r) > 11 and r[11] else 0)
+        self.product.append(-1 if r[3] is None else self.products.code(r[3]))
+        self.quantity.append(r[4])
+        self.price.append(math.nan if r[5] is None else r[5])
+        self.basket.append(-1 if r[7] is None else self.baskets.code(r[7]))
+        self.ids += r[10].encode("utf-8")
+        self.id_end.append(len(self.ids))
+        if r[6] is not None or r[8] is not None or r[9] is not None:
+            self.extra[row] = (r[6], r[8], r[9])
+        rows = self.by_user.get(user)
+        if rows is None:
+            rows = self.by_user[user] = array("I")
+        rows.append(row)
+        self._recent[r[10]] = row
         if len(self._recent) > max(_RECENT, len(self._hashes) // 32):
             self._index_recent()
 
