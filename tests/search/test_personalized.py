@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from leafloaf import Catalog, Event, GraphitiPersonalizationEngine, ValidationError
-from leafloaf.models import Product
+from leafloaf.models import Product, Reason
 from leafloaf.search.base import SearchBackend, SearchFilters, SearchHealth, SearchHit
 from leafloaf.search.local import LocalSearch
 from leafloaf.search.personalized import (
@@ -84,7 +84,11 @@ def test_new_shopper_gets_the_unpersonalised_order(backend: LocalSearch) -> None
     assert _ids(raw) == _ids(plain)[:3]
     assert expected[0] == "3"  # everybody's whole milk outranks the equally relevant others
     first = personalized_search(engine, backend, "stranger", "milk", k=1)[0]
-    assert first.reasons == ["matches 'milk'; bought 90 times by all shoppers"]
+    assert [r.text for r in first.reasons] == ["matches 'milk'", "bought 90 times by all shoppers"]
+    assert [(r.code, r.params) for r in first.reasons] == [
+        ("matches", {"query": "milk"}),
+        ("popular", {"times": 90.0}),
+    ]
 
 
 def test_popularity_prior_orders_equal_matches_by_purchases() -> None:
@@ -100,7 +104,7 @@ def test_popularity_prior_orders_equal_matches_by_purchases() -> None:
 def test_shoppers_own_milk_comes_first_with_reason(backend: LocalSearch) -> None:
     hits = personalized_search(_engine(), backend, "ann", "milk", k=3)
     assert hits[0].product_id == "5"
-    assert hits[0].reasons[0] == "you bought it 10 times"
+    assert hits[0].reasons[0] == Reason.of("bought_before", times=10)
     assert hits[0].retriever == "bm25" and hits[0].retrieval_rank >= 0
 
 
@@ -109,8 +113,10 @@ def test_inferred_avoidance_demotes_with_a_named_reason(backend: LocalSearch) ->
     assert "tag:vegan" in {a.attribute for a in engine.dietary_profile("ann").avoided}
     hits = personalized_search(engine, backend, "ann", "milk", k=10)
     assert _ids(hits)[-1] == "4"  # still shown (it is only inferred), but last
-    assert "shown lower: you seem to avoid vegan (tag) (P = 1.00)" in hits[-1].reasons
-    assert "conflicts with what you avoid" not in hits[-1].reasons
+    said = {r.code: r for r in hits[-1].reasons}
+    assert said["avoided_inferred"].text == "shown lower: you seem to avoid vegan (tag) (P = 1.00)"
+    assert said["avoided_inferred"].params["key"] == "tag:vegan"
+    assert "diet_conflict" not in said
     others = personalized_search(engine, backend, "s1", "milk", k=10)
     assert "4" in _ids(others)[:2]  # the other shoppers buy it
 
@@ -121,7 +127,8 @@ def test_declared_avoidance_is_a_hard_filter_whatever_the_backend(backend: Local
     for candidate in (backend, FilterIgnoringBackend(backend)):
         hits = personalized_search(engine, candidate, "s1", "milk", k=10)
         assert hits and "4" not in _ids(hits)
-        assert all(h.reasons[-1] == "hiding what you avoid: vegan (tag)" for h in hits)
+        assert all(h.reasons[-1].text == "hiding what you avoid: vegan (tag)" for h in hits)
+        assert all(h.reasons[-1].params["key"] == "tag:vegan" for h in hits)
 
 
 def test_caller_filters_apply(backend: LocalSearch) -> None:
