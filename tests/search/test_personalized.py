@@ -11,9 +11,16 @@ from hypothesis import strategies as st
 
 from leafloaf import Catalog, Event, GraphitiPersonalizationEngine, ValidationError
 from leafloaf.models import Product, Reason
-from leafloaf.search.base import SearchBackend, SearchFilters, SearchHealth, SearchHit
+from leafloaf.search.base import (
+    QueryMatch,
+    SearchBackend,
+    SearchFilters,
+    SearchHealth,
+    SearchHit,
+)
 from leafloaf.search.local import LocalSearch
 from leafloaf.search.personalized import (
+    match_reason,
     personalized_search,
     popularity_prior_order,
     shopper_first_prior,
@@ -198,3 +205,39 @@ def test_the_shoppers_own_product_is_retrieved_when_the_pool_cuts_its_tier() -> 
     assert mine[0].product_id == "m29"  # retrieved although the population never buys it
     newcomer = personalized_search(engine, search, "nobody", "milk", k=5, pool=10)
     assert "m29" not in {h.product_id for h in newcomer}
+
+
+def test_a_result_that_matches_only_some_words_says_which(backend: LocalSearch) -> None:
+    no_oat_milk = [p for p in PRODUCTS if p.product_id != "4"]
+    engine = GraphitiPersonalizationEngine(Catalog(no_oat_milk))
+    search = LocalSearch(dense=False)
+    search.index(no_oat_milk)
+    hits = personalized_search(engine, search, "stranger", "oat milk", k=5)
+    assert {h.product_id for h in hits} == {"3", "5"}  # the milks: nothing holds "oat"
+    for hit in hits:
+        assert hit.reasons[0].code == "matches_partly"
+        assert hit.reasons[0].params == {"query": "milk", "missing": "oat", "asked": "oat milk"}
+        assert hit.reasons[0].text == "matches 'milk' but not 'oat'"
+    # a result the shopper bought still says it is not what was asked, before the history
+    engine.record(Event.purchase("ann", "3", ts=T0))
+    mine = personalized_search(engine, search, "ann", "oat milk", k=5)[0]
+    assert mine.product_id == "3"
+    assert [r.code for r in mine.reasons] == ["matches_partly", "bought_once"]
+    # every word matched: the plain reason, with the query as typed
+    whole = personalized_search(engine, search, "stranger", "Whole Milk", k=1)[0]
+    assert whole.reasons[0] == Reason.of("matches", query="Whole Milk")
+
+
+def test_a_backend_that_cannot_tell_says_the_query_matched(backend: LocalSearch) -> None:
+    careless = FilterIgnoringBackend(backend)  # no query_matches of its own
+    assert careless.query_matches("oat milk", ["3"]) == {}
+    hits = personalized_search(_engine(), careless, "stranger", "oat milk", k=3)
+    assert all(h.reasons[0] == Reason.of("matches", query="oat milk") for h in hits)
+
+
+def test_match_reason_wording() -> None:
+    some = match_reason("oat milk", QueryMatch(matched=("milk",), missing=("oat",)))
+    assert (some.code, some.text) == ("matches_partly", "matches 'milk' but not 'oat'")
+    none = match_reason("oat milk", QueryMatch(matched=(), missing=("oat", "milk")))
+    assert (none.code, none.text) == ("similar", "similar to 'oat milk'")
+    assert match_reason(" oat milk ", None) == Reason.of("matches", query="oat milk")
