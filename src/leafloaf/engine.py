@@ -1075,6 +1075,9 @@ class GraphitiPersonalizationEngine:
                 cart_adds=item.carts,
                 dismissals=item.dismisses,
             )
+            # a product only viewed or carted has no purchase days (±inf sentinels): leave
+            # them out rather than hand a host a number JSON cannot hold
+            statistics = {k: v for k, v in statistics.items() if math.isfinite(v)}
         reasons = self._term_reasons(model, product_id, terms, None)
         facts = self.cited_facts(user_id, product_id)
         reasons += [f.reason for f in facts]

@@ -477,7 +477,6 @@ REASON_TEXTS: dict[str, str] = {
     "bought_before": "you bought it {times} times",
     "bought_once": "you bought it once",
     "interval": "you buy this about every {days:.0f} days",
-    "cart_added": "you put it in your cart {times:.0f} times",
     "cart_removed": "you took it out of your cart {times:.0f} times",
     "quantity_memory": "you usually take {quantity:g}",
     "remembered": "{citation}",

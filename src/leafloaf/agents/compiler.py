@@ -27,7 +27,6 @@ _UNSPOKEN = frozenset({"hiding", "original_position", "original_position_for"})
 (``TurnResult.skipped``); an original position says only that nothing was learned."""
 _SAME = {
     "bought_once": "bought_before",
-    "cart_added_before": "cart_added",
     "cart_removed_before": "cart_removed",
 }
 """Codes that say what another says (the compiler's counts say it with the number)."""
