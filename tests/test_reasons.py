@@ -178,7 +178,8 @@ def test_results_and_exports_are_strict_json(world: GraphitiPersonalizationEngin
 def test_a_reason_reads_as_its_text_but_is_not_equal_to_it() -> None:
     reason = Reason.of("interval", days=9.2)
     assert str(reason) == f"{reason}" == reason.text == "you buy this about every 9 days"
-    assert reason != "you buy this about every 9 days"  # compare .text, or code and params
+    words: object = "you buy this about every 9 days"
+    assert reason != words  # compare .text, or code and params
     assert reason.render({"interval": "alle {days:.0f} Tage"}) == "alle 9 Tage"
     assert reason.render({}) == reason.text
     assert Reason.of("last_bought", days=1).text == "last bought 1 day ago"
