@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import json
 import random
+import re
 import string
 from collections.abc import Iterator
 from pathlib import Path
@@ -241,3 +242,8 @@ def test_a_reasons_text_follows_from_its_code_and_params(
     assert Reason.of(code, **dict(reversed(list(params.items())))) == reason
     assert reason.text == render_reason(REASON_TEXTS[code], reason.params)
     assert Reason.model_validate_json(reason.model_dump_json()) == reason
+
+
+def test_the_api_reference_lists_every_code() -> None:
+    listed = set(re.findall(r"^\| `(\w+)` \| `", (REPO / "docs" / "api.md").read_text(), re.M))
+    assert sorted(set(REASON_TEXTS) - listed) == []
