@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import ast
+import copy
 import json
+import pickle
 import random
 import re
 import string
@@ -14,6 +16,7 @@ from typing import Any
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+import pydantic
 from pydantic import BaseModel
 
 from leafloaf import (
@@ -247,3 +250,14 @@ def test_a_reasons_text_follows_from_its_code_and_params(
 def test_the_api_reference_lists_every_code() -> None:
     listed = set(re.findall(r"^\| `(\w+)` \| `", (REPO / "docs" / "api.md").read_text(), re.M))
     assert sorted(set(REASON_TEXTS) - listed) == []
+
+
+def test_a_built_reason_is_an_ordinary_frozen_model() -> None:
+    # Reason.of skips pydantic's constructor: what it builds must behave like one built by it
+    reason = Reason.of("bought_every", times=4.0, days=7.5)
+    validated = Reason(code="bought_every", params={"times": 4.0, "days": 7.5}, text=reason.text)
+    assert reason == validated and reason.model_fields_set == validated.model_fields_set
+    assert pickle.loads(pickle.dumps(reason)) == reason == copy.deepcopy(reason)
+    assert reason.model_copy(update={"text": "x"}).text == "x" and reason.text != "x"
+    with pytest.raises(pydantic.ValidationError):
+        reason.text = "changed"  # type: ignore[misc]
