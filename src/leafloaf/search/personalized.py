@@ -161,8 +161,12 @@ def personalized_search(
        whatever the backend did); *inferred* ones are demoted by the re-ranker and the hit
        says so. A shopper with no history gets the order of step 2.
 
+    Each hit's reasons (:class:`~leafloaf.models.Reason`) say what the re-ranker learned,
+    or, when nothing did, the match (:func:`match_reason`) and how often everyone buys it.
+    A hit that holds only some of the query's words says so first, whatever else it says.
+
     >>> hits = personalized_search(engine, backend, "ann", "milk", k=5)  # doctest: +SKIP
-    >>> hits[0].name, hits[0].reasons                                     # doctest: +SKIP
+    >>> hits[0].name, [r.text for r in hits[0].reasons]                   # doctest: +SKIP
     ('Oat Milk', ['you bought it 6 times'])
     """
     if k < 0:
