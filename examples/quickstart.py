@@ -101,8 +101,9 @@ def history() -> list[Event]:
     return [*background(rng), *maya(), *parks(rng)]
 
 
-def show(lines: Iterable[str]) -> None:
-    """Print lines indented under a section header."""
+def show(lines: Iterable[object]) -> None:
+    """Print lines (text, or reasons: a ``Reason`` prints as its text) indented under a
+    section header."""
     for line in lines:
         print(f"  {line}")
 
@@ -129,7 +130,7 @@ def main() -> None:
 
     print("\n== usual order (Maya)")
     show(
-        f"{item.quantity:g} x {item.name}: {'; '.join(item.reasons)}"
+        f"{item.quantity:g} x {item.name}: {'; '.join(map(str, item.reasons))}"
         for item in engine.usual_order("maya", k=5).items
     )
 
@@ -144,7 +145,7 @@ def main() -> None:
 
     print("\n== dietary profile (Maya)")
     show(
-        f"{a.attribute} [{a.source}, {a.probability:.0%}]: {'; '.join(a.reasons)}"
+        f"{a.attribute} [{a.source}, {a.probability:.0%}]: {'; '.join(map(str, a.reasons))}"
         for a in engine.dietary_profile("maya").avoided
     )
     engine.declare_avoidance("maya", "department:meat seafood")  # "I'm vegetarian"
@@ -164,7 +165,7 @@ def main() -> None:
     print("\n== budget")
     for user in ("maya", "parks"):
         budget = engine.budget_profile(user)
-        show([f"{user}: {budget.sensitivity}: {'; '.join(budget.reasons)}"])
+        show([f"{user}: {budget.sensitivity}: {'; '.join(map(str, budget.reasons))}"])
 
     print("\n== household")
     for user in ("maya", "parks"):
@@ -178,7 +179,7 @@ def main() -> None:
         ("coffee", ["espresso", "coffee", "instant"]),
     ):
         ranking = engine.rerank("maya", candidates, query=query)
-        show(f"{query}: {hit.name}: {'; '.join(hit.reasons)}" for hit in ranking)
+        show(f"{query}: {hit.name}: {'; '.join(map(str, hit.reasons))}" for hit in ranking)
 
     print("\n== explain Espresso Beans for Maya")
     explanation = engine.explain("maya", "espresso")

@@ -256,4 +256,5 @@ def test_reads_keep_serving_while_the_store_is_down() -> None:
 def test_no_dietary_inference_without_a_population() -> None:
     engine = _engine(_history())  # two shoppers only
     profile = engine.dietary_profile("ann")
-    assert profile.avoided == [] and "only 2 shoppers" in profile.reasons[0]
+    assert profile.avoided == [] and profile.reasons[0].code == "dietary_few_shoppers"
+    assert profile.reasons[0].params == {"shoppers": 2}

@@ -55,6 +55,7 @@ from leafloaf.health import BackendHealth
 from leafloaf.llm import LLM, LLMError, OpenAICompatibleLLM
 from leafloaf.memory import InMemoryMemory, MemoryBackend
 from leafloaf.models import (
+    REASON_TEXTS,
     AttributeAffinity,
     BudgetProfile,
     Cart,
@@ -131,6 +132,7 @@ def __getattr__(name: str) -> Any:
 
 __all__ = [
     "LLM",
+    "REASON_TEXTS",
     "AnalyticsSink",
     "Assistant",
     "AssistantReply",

@@ -22,7 +22,7 @@ from leafloaf.catalog import attribute_label
 from leafloaf.datasets import Dataset, check_layout, load_completejourney, load_instacart
 from leafloaf.engine import GraphitiPersonalizationEngine
 from leafloaf.errors import ValidationError
-from leafloaf.models import Event
+from leafloaf.models import Event, Reason
 from leafloaf.progress import progress, step
 
 __all__ = ["DATA_CANDIDATES", "find_data", "learn", "load", "pick_shoppers", "run_demo"]
@@ -198,8 +198,8 @@ def _data_notes(dataset: Dataset) -> list[str]:
     return notes
 
 
-def _line(text: str, reasons: Sequence[str]) -> str:
-    return f"  {text}  — {'; '.join(reasons)}" if reasons else f"  {text}"
+def _line(text: str, reasons: Sequence[Reason]) -> str:
+    return f"  {text}  — {'; '.join(r.text for r in reasons)}" if reasons else f"  {text}"
 
 
 def _show(
@@ -306,7 +306,7 @@ def _show_search(
     for n, (base, mine) in enumerate(zip(candidates[:5], ranked[:5], strict=False), start=1):
         left = _fit(f"{n}. {dataset.catalog.name(base)}", width)
         right = _fit(f"{n}. {mine.name}", width)
-        why = mine.reasons[0] if mine.reasons else ""
+        why = mine.reasons[0].text if mine.reasons else ""
         echo(f"  {left:<{width}} | {right:<{width}} — {why}")
 
 

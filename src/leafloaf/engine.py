@@ -57,6 +57,7 @@ from leafloaf.models import (
     Product,
     QuantitySuggestion,
     Ranking,
+    Reason,
     RecordReport,
     Rejection,
     Relation,
@@ -105,17 +106,17 @@ def _bulk_allocation() -> Iterator[None]:
             gc.enable()
 
 
-def _skipped_reasons(skipped: Sequence[str], declared: Mapping[str, bool]) -> list[str]:
+def _skipped_reasons(skipped: Sequence[str], declared: Mapping[str, bool]) -> list[Reason]:
     """One reason per avoided attribute that left products out of a proposal."""
     counts: dict[str, int] = {}
     for attribute in skipped:
         counts[attribute] = counts.get(attribute, 0) + 1
     return [
-        f"left out {n} product{'s' if n != 1 else ''}: "
-        + (
-            f"you told us you avoid {attribute_label(attribute)}"
-            if declared.get(attribute)
-            else f"you never buy {attribute_label(attribute)}"
+        Reason.of(
+            "left_out_declared" if declared.get(attribute) else "left_out_inferred",
+            count=n,
+            attribute=attribute_label(attribute),
+            key=attribute,
         )
         for attribute, n in sorted(counts.items())
     ]
@@ -692,11 +693,11 @@ class GraphitiPersonalizationEngine:
             _, usual, timing, neighbours = scores[pid]
             reasons = []
             if usual:
-                reasons.append(f"in {usual:.0%} of your recent orders (recency-weighted)")
+                reasons.append(Reason.of("usual_weighted", share=usual))
             if timing:
-                reasons.append(f"{timing:.0%} chance it is due by then")
+                reasons.append(Reason.of("due_by_then", probability=timing))
             if neighbours:
-                reasons.append(f"in {neighbours:.0%} of similar shoppers' usual orders")
+                reasons.append(Reason.of("similar_shoppers", share=neighbours))
             return ScoredProduct(
                 product_id=pid, name=catalog.name(pid), score=total, base_rank=rank, reasons=reasons
             )
@@ -729,9 +730,8 @@ class GraphitiPersonalizationEngine:
             at=when,
             items=items,
             reasons=[
-                f"{due} products are due (probability at least 50%)",
-                f"interval spread learned from all shoppers (gamma shape "
-                f"{self.population.interval_shape:.2f})",
+                Reason.of("due_count", count=due),
+                Reason.of("interval_spread", shape=self.population.interval_shape),
                 *_skipped_reasons(skipped, self._user_stats(user_id).declared),
             ],
         )
@@ -776,7 +776,13 @@ class GraphitiPersonalizationEngine:
                         probability=1.0,
                         source="declared",
                         expected_purchases=0.0,
-                        reasons=[f"you told us you avoid {attribute_label(attribute)}"],
+                        reasons=[
+                            Reason.of(
+                                "declared_avoid",
+                                attribute=attribute_label(attribute),
+                                key=attribute,
+                            )
+                        ],
                     )
                 )
         rates = pop.attribute_rates
@@ -798,9 +804,13 @@ class GraphitiPersonalizationEngine:
                         source="inferred",
                         expected_purchases=expected,
                         reasons=[
-                            f"none of your {lines:.0f} purchases is {attribute_label(attribute)}",
-                            f"{share:.0%} of shoppers buy it; a typical one would have bought "
-                            f"about {expected:.0f} by now",
+                            Reason.of(
+                                "never_bought_attribute",
+                                lines=lines,
+                                attribute=attribute_label(attribute),
+                                key=attribute,
+                            ),
+                            Reason.of("population_buys", share=share, expected=expected),
                         ],
                     )
                 )
@@ -810,10 +820,13 @@ class GraphitiPersonalizationEngine:
             lines_seen=int(lines),
             avoided=avoided,
             reasons=[
-                f"compared with {pop.n_users} shoppers; reported at posterior "
-                f">= {self.config.dietary_credibility:.0%}"
+                Reason.of(
+                    "dietary_compared",
+                    shoppers=pop.n_users,
+                    credibility=self.config.dietary_credibility,
+                )
                 if pop.n_users >= _MIN_POPULATION
-                else f"only {pop.n_users} shoppers to compare with: nothing inferred yet"
+                else Reason.of("dietary_few_shoppers", shoppers=pop.n_users)
             ],
         )
 
@@ -853,12 +866,18 @@ class GraphitiPersonalizationEngine:
             together = co.together_count(anchor, candidate)
             share = together / max(co.count(anchor), 1.0)
             reasons = [
-                f"{together:.0f} of the {co.count(anchor):.0f} shoppers who buy "
-                f"{self.catalog.name(anchor)} bought it in the same order ({share:.0%}, vs "
-                f"{co.base_rate(candidate):.1%} of all shoppers buying it at all)"
+                Reason.of(
+                    "bought_together",
+                    together=together,
+                    anchor_count=co.count(anchor),
+                    anchor=self.catalog.name(anchor),
+                    anchor_id=anchor,
+                    share=share,
+                    base_rate=co.base_rate(candidate),
+                )
             ]
             if own > 0:
-                reasons.append(f"you buy it in {own:.0%} of your orders")
+                reasons.append(Reason.of("own_share", share=own))
             out.append(
                 Complement(
                     product_id=candidate,
@@ -893,21 +912,21 @@ class GraphitiPersonalizationEngine:
                 shared_probability=1.0,
                 members_declared=members,
                 features=features,
-                reasons=[f"{members} different members placed orders on this account"],
+                reasons=[Reason.of("household_members", members=members)],
             )
         detector = pop.household
         if not features or detector is None:
             why = (
-                "fewer than two orders so far"
+                Reason.of("household_few_orders")
                 if not features
-                else f"only {pop.n_users} shoppers to compare with"
+                else Reason.of("household_few_shoppers", shoppers=pop.n_users)
             )
             return HouseholdProfile(
                 user_id=user_id,
                 shared_probability=0.0,
                 members_declared=members,
                 features=features,
-                reasons=[f"not enough evidence yet: {why}"],
+                reasons=[why],
             )
         probability = detector.probability(features)
         parallel = detector.percentile("parallel_repertoire", features["parallel_repertoire"])
@@ -918,12 +937,15 @@ class GraphitiPersonalizationEngine:
             members_declared=members,
             features=features,
             reasons=[
-                f"buys several versions of the same kind of product in "
-                f"{features['parallel_repertoire']:.0%} of repeat categories "
-                f"(more than {parallel:.0%} of shoppers)",
-                f"{features['repertoire_breadth']:.0%} of purchases are different products "
-                f"(more than {breadth:.0%} of shoppers)",
-                "compared with accounts made by merging two real shoppers' histories",
+                Reason.of(
+                    "parallel_repertoire",
+                    share=features["parallel_repertoire"],
+                    percentile=parallel,
+                ),
+                Reason.of(
+                    "repertoire_breadth", share=features["repertoire_breadth"], percentile=breadth
+                ),
+                Reason.of("household_baseline"),
             ],
         )
 
@@ -969,28 +991,36 @@ class GraphitiPersonalizationEngine:
 
     def _term_reasons(
         self, model: UserModel, pid: str, terms: Mapping[str, float], query: str | None
-    ) -> list[str]:
+    ) -> list[Reason]:
         reasons = []
         n = model.item_lines.get(pid, 0.0)
         if n:
-            reasons.append("you bought it once" if n == 1 else f"you bought it {n:.0f} times")
+            reasons.append(
+                Reason.of("bought_once") if n == 1 else Reason.of("bought_before", times=round(n))
+            )
         elif terms.get("affinity", 0.0) > 0.5:
-            category = self.catalog.category(pid)
-            reasons.append(f"you often buy {attribute_label(category or '')}")
+            category = self.catalog.category(pid) or ""
+            reasons.append(
+                Reason.of("category_affinity", category=attribute_label(category), key=category)
+            )
         if terms.get("price", 0.0) > 0.2:
-            reasons.append("priced like what you usually pick")
+            reasons.append(Reason.of("price_fits"))
         elif terms.get("price", 0.0) < -0.2:
-            reasons.append("priced unlike what you usually pick")
+            reasons.append(Reason.of("price_differs"))
         if "diet" in terms:
-            reasons.append("conflicts with what you avoid")
+            reasons.append(Reason.of("diet_conflict"))
         if "dismissed" in terms:
-            reasons.append("you dismissed it before")
+            reasons.append(Reason.of("dismissed"))
         if terms.get("cart", 0.0) > 0:
-            reasons.append("you put it in your cart before")
+            reasons.append(Reason.of("cart_added_before"))
         elif terms.get("cart", 0.0) < 0:
-            reasons.append("you took it out of your cart before")
+            reasons.append(Reason.of("cart_removed_before"))
         if not reasons:
-            reasons.append(f"original position for {query!r}" if query else "original position")
+            reasons.append(
+                Reason.of("original_position_for", query=query)
+                if query
+                else Reason.of("original_position")
+            )
         return reasons
 
     def search(
@@ -1046,9 +1076,12 @@ class GraphitiPersonalizationEngine:
                 cart_adds=item.carts,
                 dismissals=item.dismisses,
             )
+            # a product only viewed or carted has no purchase days (±inf sentinels): leave
+            # them out rather than hand a host a number JSON cannot hold
+            statistics = {k: v for k, v in statistics.items() if math.isfinite(v)}
         reasons = self._term_reasons(model, product_id, terms, None)
         facts = self.cited_facts(user_id, product_id)
-        reasons += [f.citation for f in facts]
+        reasons += [f.reason for f in facts]
         return Explanation(
             user_id=user_id,
             product_id=product_id,
@@ -1134,7 +1167,7 @@ class GraphitiPersonalizationEngine:
             updated_at=(
                 datetime.fromtimestamp(last * SECONDS_PER_DAY, UTC) if last is not None else None
             ),
-            reasons=[f"learned from {stats.orders} orders and {stats.lines:.0f} purchased lines"],
+            reasons=[Reason.of("learned_from", orders=stats.orders, lines=stats.lines)],
         )
 
     # --- privacy and operations ---------------------------------------------------------------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import string
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
@@ -41,6 +42,7 @@ __all__ = [
     "UserPreferences",
     "UsualItem",
     "UsualOrder",
+    "render_reason",
 ]
 
 SECONDS_PER_DAY = 86_400.0
@@ -448,12 +450,216 @@ class Fact(ValidatedModel):
         assistant cite it): ``"you have bought Oat milk regularly since 2017-03-02"``."""
         return _CITES[self.relation].format(object=self.object, date=self.valid_at.date())
 
+    @property
+    def reason(self) -> Reason:
+        """The citation as a :class:`Reason` (code ``"remembered"``), with the relation, the
+        subject and the day the belief began as its params."""
+        return Reason.of(
+            "remembered",
+            citation=self.citation,
+            relation=self.relation.value,
+            subject=self.subject,
+            since=self.valid_at.date().isoformat(),
+        )
+
 
 # --- results -------------------------------------------------------------------------------
 
 
 class _Result(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+
+# --- structured reasons ----------------------------------------------------------------------
+
+REASON_TEXTS: dict[str, str] = {
+    # what the shopper did with the product
+    "bought_before": "you bought it {times} times",
+    "bought_once": "you bought it once",
+    "interval": "you buy this about every {days:.0f} days",
+    "cart_removed": "you took it out of your cart {times:.0f} times",
+    "quantity_memory": "you usually take {quantity:g}",
+    "remembered": "{citation}",
+    # search: the query words the product holds, and what the search left out
+    "matches": "matches {query!r}",
+    "matches_partly": "matches {query!r} but not {missing!r}",
+    "similar": "similar to {query!r}",
+    "popular": "bought {times:.0f} times by all shoppers",
+    "hiding": "hiding what you avoid: {attribute}",
+    "avoided_declared": "skipped: you told us you avoid {attribute}",
+    "avoided_declared_since": "skipped: you told us on {since} that you avoid {attribute}",
+    "avoided_inferred": "shown lower: you seem to avoid {attribute} (P = {probability:.2f})",
+    # re-ranking terms (rerank, explain)
+    "category_affinity": "you often buy {category}",
+    "price_fits": "priced like what you usually pick",
+    "price_differs": "priced unlike what you usually pick",
+    "diet_conflict": "conflicts with what you avoid",
+    "dismissed": "you dismissed it before",
+    "cart_added_before": "you put it in your cart before",
+    "cart_removed_before": "you took it out of your cart before",
+    "original_position": "original position",
+    "original_position_for": "original position for {query!r}",
+    # usual order and next basket
+    "usual": "in {share:.0%} of your recent orders",
+    "usual_weighted": "in {share:.0%} of your recent orders (recency-weighted)",
+    "due_by_then": "{probability:.0%} chance it is due by then",
+    "similar_shoppers": "in {share:.0%} of similar shoppers' usual orders",
+    "no_purchases": "no purchases recorded yet",
+    "in_orders": "in {lines:.0f} of your {orders} orders",
+    "in_latest_order": "in your latest order",
+    "last_bought_before_latest": "last bought {days} {days:|day|days} before your latest order",
+    "usual_quantity": "usually {quantity:g} at a time",
+    "usual_ranking": "ranked by share of your {orders} orders, recent orders weighted more "
+    "(half-life {half_life:g} days)",
+    "left_out_declared": "left out {count} {count:|product|products}: "
+    "you told us you avoid {attribute}",
+    "left_out_inferred": "left out {count} {count:|product|products}: you never buy {attribute}",
+    # restock
+    "due": "{probability:.0%} chance you need it now (last bought {days_since:.0f} days ago)",
+    "bought_once_so_far": "bought once so far",
+    "bought_every": "bought {times:.0f} times, about every {days:.0f} days",
+    "last_bought": "last bought {days} {days:|day|days} ago",
+    "needed_now": "{probability:.0%} chance it is needed in an order now",
+    "due_count": "{count} {count:|product is|products are} due (probability at least 50%)",
+    "interval_spread": "interval spread learned from all shoppers (gamma shape {shape:.2f})",
+    # dietary
+    "declared_avoid": "you told us you avoid {attribute}",
+    "never_bought_attribute": "none of your {lines:.0f} purchases is {attribute}",
+    "population_buys": "{share:.0%} of shoppers buy it; a typical one would have bought "
+    "about {expected:.0f} by now",
+    "dietary_compared": "compared with {shoppers} shoppers; reported at posterior "
+    ">= {credibility:.0%}",
+    "dietary_few_shoppers": "only {shoppers} shoppers to compare with: nothing inferred yet",
+    # complements
+    "bought_together": "{together:.0f} of the {anchor_count:.0f} shoppers who buy {anchor} "
+    "bought it in the same order ({share:.0%}, vs {base_rate:.1%} of all shoppers buying it "
+    "at all)",
+    "own_share": "you buy it in {share:.0%} of your orders",
+    # quantity
+    "quantity_default": "nobody has bought it yet, so one",
+    "quantity_personal": "you took {quantity:g} in {same:.0f} of your {lines:.0f} purchases of it",
+    "quantity_shoppers_over_own": "you took {own:g} once or twice, but shoppers most often "
+    "take {quantity:g} ({share:.0%} of {lines:.0f} purchases)",
+    "quantity_shoppers": "shoppers most often take {quantity:g} ({share:.0%} of {lines:.0f} "
+    "purchases)",
+    # budget
+    "price_typical": "pays about the typical price in the categories bought ({lines} priced lines)",
+    "price_below": "pays {deviations:.1f} standard deviations below the typical price in the "
+    "categories bought ({lines} priced lines)",
+    "price_above": "pays {deviations:.1f} standard deviations above the typical price in the "
+    "categories bought ({lines} priced lines)",
+    "price_percentile": "pays more than {percentile:.0%} of shoppers for the same categories",
+    "no_prices": "no prices recorded with purchases yet",
+    "prices_incomparable": "{priced} priced purchases, but their categories have too few "
+    "priced products to compare",
+    "few_prices": "only {priced} priced purchases so far; not enough to judge",
+    # household
+    "household_members": "{members} different members placed orders on this account",
+    "household_few_orders": "not enough evidence yet: fewer than two orders so far",
+    "household_few_shoppers": "not enough evidence yet: only {shoppers} shoppers to compare with",
+    "parallel_repertoire": "buys several versions of the same kind of product in {share:.0%} "
+    "of repeat categories (more than {percentile:.0%} of shoppers)",
+    "repertoire_breadth": "{share:.0%} of purchases are different products (more than "
+    "{percentile:.0%} of shoppers)",
+    "household_baseline": "compared with accounts made by merging two real shoppers' histories",
+    # preferences
+    "learned_from": "learned from {orders} orders and {lines:.0f} purchased lines",
+    # words a host's own component handed over as plain text
+    "engine": "{note}",
+}
+"""English templates of each :class:`Reason` code; a host may render its own from ``params``.
+
+Templates are :meth:`str.format` strings, plus one spec for plurals: ``{n:|one|other}``
+renders ``one`` when ``n`` is 1 and ``other`` otherwise (``"{n} {n:|day|days}"``)."""
+
+
+class _ReasonFormatter(string.Formatter):
+    """``str.format`` plus the ``{n:|one|other}`` plural spec."""
+
+    def format_field(self, value: Any, format_spec: str) -> str:
+        if format_spec.startswith("|"):
+            one, _, other = format_spec[1:].partition("|")
+            return one if value == 1 else other
+        return str(super().format_field(value, format_spec))
+
+
+_FORMATTER = _ReasonFormatter()
+
+
+def render_reason(template: str, params: Mapping[str, str | float | int]) -> str:
+    """``template`` filled with ``params``, as :data:`REASON_TEXTS` templates are.
+
+    >>> render_reason("vous l'achetez tous les {days:.0f} {days:|jour|jours}", {"days": 9.2})
+    "vous l'achetez tous les 9 jours"
+    """
+    if not params and "{" not in template:
+        return template
+    if ":|" not in template:  # the common case, at str.format's speed
+        return template.format(**params)
+    return _FORMATTER.vformat(template, (), params)
+
+
+ReasonParam = str | float | int
+"""A reason parameter: a name, a count or a statistic (finite, so JSON stays strict)."""
+
+
+class Reason(_Result):
+    """Why something was suggested or skipped: a code, its numbers, and the text made of them.
+
+    Hosts can render, translate or filter reasons by ``code``; ``text`` is the English
+    rendering of :data:`REASON_TEXTS`, and ``str(reason)`` is that text. A reason is not
+    equal to its text: compare ``reason.text`` (or ``code`` and ``params``).
+
+    >>> Reason.of("interval", days=9.2).text
+    'you buy this about every 9 days'
+    >>> Reason.of("avoided_declared", attribute="dairy eggs").code
+    'avoided_declared'
+    >>> print(Reason.of("bought_before", times=3))
+    you bought it 3 times
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    code: str
+    params: dict[str, ReasonParam]
+    text: str
+
+    @classmethod
+    def of(cls, code: str, **params: ReasonParam) -> Reason:
+        """The reason ``code`` with ``params``, its text rendered from the template."""
+        template = REASON_TEXTS.get(code)
+        if template is None:
+            raise ValidationError("code", code, f"is not one of {sorted(REASON_TEXTS)}")
+        for name, value in params.items():
+            if isinstance(value, float) and not math.isfinite(value):
+                raise ValidationError(f"params.{name}", value, "must be a finite number")
+        try:
+            text = render_reason(template, params)
+        except (KeyError, ValueError, IndexError) as exc:
+            raise ValidationError("params", params, f"do not fit reason {code!r}: {exc}") from None
+        # every field is checked above, so build the instance as model_construct would,
+        # without its per-field bookkeeping: re-ranking 200 candidates builds 200 reasons,
+        # and model_construct alone was half of that build's added time
+        reason = cls.__new__(cls)
+        _set = object.__setattr__
+        _set(reason, "__dict__", {"code": code, "params": dict(params), "text": text})
+        _set(reason, "__pydantic_fields_set__", {"code", "params", "text"})
+        _set(reason, "__pydantic_extra__", None)
+        _set(reason, "__pydantic_private__", None)
+        return reason
+
+    def render(self, templates: Mapping[str, str]) -> str:
+        """The reason in a host's own words: ``templates[code]`` filled with ``params``
+        (the English ``text`` when ``templates`` has no entry for the code).
+
+        >>> Reason.of("interval", days=9.2).render({"interval": "alle {days:.0f} Tage"})
+        'alle 9 Tage'
+        """
+        template = templates.get(self.code)
+        return self.text if template is None else render_reason(template, self.params)
+
+    def __str__(self) -> str:
+        return self.text
 
 
 class Rejection(_Result):
@@ -490,7 +696,7 @@ class UsualItem(_Result):
     score: float
     """Recency-weighted share of the shopper's orders that contain the item (0..1)."""
     quantity: float
-    reasons: list[str]
+    reasons: list[Reason]
 
 
 class UsualOrder(_Result):
@@ -499,7 +705,7 @@ class UsualOrder(_Result):
     user_id: str
     items: list[UsualItem]
     orders_seen: int
-    reasons: list[str]
+    reasons: list[Reason]
 
 
 class ReorderItem(_Result):
@@ -511,7 +717,7 @@ class ReorderItem(_Result):
     days_since_last: float
     typical_interval_days: float
     due: bool
-    reasons: list[str]
+    reasons: list[Reason]
 
 
 class ReorderPrediction(_Result):
@@ -520,7 +726,7 @@ class ReorderPrediction(_Result):
     user_id: str
     at: datetime
     items: list[ReorderItem]
-    reasons: list[str]
+    reasons: list[Reason]
 
     @property
     def due(self) -> list[ReorderItem]:
@@ -536,7 +742,7 @@ class DietaryAvoidance(_Result):
     source: str
     """``"declared"`` (the shopper said so) or ``"inferred"`` (learned from purchases)."""
     expected_purchases: float
-    reasons: list[str]
+    reasons: list[Reason]
 
 
 class DietaryProfile(_Result):
@@ -545,7 +751,7 @@ class DietaryProfile(_Result):
     user_id: str
     lines_seen: int
     avoided: list[DietaryAvoidance]
-    reasons: list[str]
+    reasons: list[Reason]
 
     def avoids(self, attribute: str) -> bool:
         """True when ``attribute`` is among the avoided ones."""
@@ -558,7 +764,7 @@ class Complement(_Result):
     product_id: str
     name: str
     score: float
-    reasons: list[str]
+    reasons: list[Reason]
 
 
 class QuantitySuggestion(_Result):
@@ -570,7 +776,7 @@ class QuantitySuggestion(_Result):
     confidence: float
     source: str
     """``"personal"``, ``"product"`` (population for this product) or ``"default"``."""
-    reasons: list[str]
+    reasons: list[Reason]
 
 
 class BudgetProfile(_Result):
@@ -585,7 +791,7 @@ class BudgetProfile(_Result):
     """Share of shoppers whose price position is below this shopper's (0..1)."""
     sensitivity: str
     """``"price-sensitive"``, ``"mainstream"``, ``"premium"`` or ``"unknown"``."""
-    reasons: list[str]
+    reasons: list[Reason]
 
 
 class HouseholdProfile(_Result):
@@ -595,7 +801,7 @@ class HouseholdProfile(_Result):
     shared_probability: float
     members_declared: int
     features: dict[str, float]
-    reasons: list[str]
+    reasons: list[Reason]
 
     @property
     def shared(self) -> bool:
@@ -610,7 +816,7 @@ class ScoredProduct(_Result):
     name: str
     score: float
     base_rank: int
-    reasons: list[str]
+    reasons: list[Reason]
 
 
 class Ranking(Sequence[ScoredProduct]):
@@ -681,7 +887,7 @@ class Explanation(_Result):
     name: str
     statistics: dict[str, float]
     contributions: dict[str, float]
-    reasons: list[str]
+    reasons: list[Reason]
     facts: list[Fact] = Field(default_factory=list)
     """Remembered beliefs the reasons cite, with their dates."""
 
@@ -716,60 +922,10 @@ class UserPreferences(_Result):
     household_shared_probability: float
     usual_quantities: dict[str, float]
     updated_at: datetime | None
-    reasons: list[str]
+    reasons: list[Reason]
 
 
-# --- structured reasons and the cart ----------------------------------------------------------
-
-REASON_TEXTS: dict[str, str] = {
-    "bought_before": "you bought it {times} times",
-    "bought_once": "you bought it once",
-    "usual": "in {share:.0%} of your recent orders",
-    "interval": "you buy this about every {days:.0f} days",
-    "due": "{probability:.0%} chance you need it now (last bought {days_since:.0f} days ago)",
-    "popular": "bought {times:.0f} times by all shoppers",
-    "matches": "matches {query!r}",
-    "avoided_declared": "skipped: you told us you avoid {attribute}",
-    "avoided_declared_since": "skipped: you told us on {since} that you avoid {attribute}",
-    "avoided_inferred": "shown lower: you seem to avoid {attribute}",
-    "quantity_memory": "you usually take {quantity:g}",
-    "cart_added": "you put it in your cart {times:.0f} times",
-    "cart_removed": "you took it out of your cart {times:.0f} times",
-    "remembered": "{citation}",
-    "engine": "{note}",
-}
-"""English templates of each :class:`Reason` code; a host may render its own from ``params``."""
-
-
-class Reason(_Result):
-    """Why something was suggested or skipped: a code, its numbers, and the text made of them.
-
-    Hosts can render, translate or filter reasons by ``code``; ``text`` is the English
-    rendering of :data:`REASON_TEXTS`.
-
-    >>> Reason.of("interval", days=9.2).text
-    'you buy this about every 9 days'
-    >>> Reason.of("avoided_declared", attribute="dairy eggs").code
-    'avoided_declared'
-    """
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    code: str
-    params: dict[str, str | float | int]
-    text: str
-
-    @classmethod
-    def of(cls, code: str, **params: str | float | int) -> Reason:
-        """The reason ``code`` with ``params``, its text rendered from the template."""
-        template = REASON_TEXTS.get(code)
-        if template is None:
-            raise ValidationError("code", code, f"is not one of {sorted(REASON_TEXTS)}")
-        try:
-            text = template.format(**params)
-        except (KeyError, ValueError) as exc:
-            raise ValidationError("params", params, f"do not fit reason {code!r}: {exc}") from None
-        return cls(code=code, params=dict(params), text=text)
+# --- the cart ------------------------------------------------------------------------------
 
 
 class CartLine(_Result):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import Sequence
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -15,9 +16,13 @@ from leafloaf import (
     AssistantReply,
     Cart,
     CartAgent,
+    Catalog,
     ConfigError,
+    Event,
+    GraphitiPersonalizationEngine,
     Intent,
     OpenAICompatibleLLM,
+    Product,
     ProductSearchAgent,
     ReplyPart,
     ResponseCompiler,
@@ -30,7 +35,7 @@ from leafloaf import (
 )
 from leafloaf.search.local import LocalSearch
 from tests.agents.fake_llm import chat, fake_llm_server
-from tests.agents.world import small_engine
+from tests.agents.world import PRODUCTS, T0, small_engine
 
 _engine = small_engine
 
@@ -227,3 +232,27 @@ def test_the_cart_is_shown_as_it_was_when_asked(assistant: Assistant) -> None:
     reply = assistant.reply("ann", "show my cart and checkout")
     assert reply.text.index("Your cart: 2 × Tofu") < reply.text.index("Order ")
     assert reply.cart.lines == []
+
+
+def test_a_search_result_names_only_the_words_it_matched() -> None:
+    # the transcript: "oat milk" in a shop without oat milk listed cow's milk as
+    # "matches 'oat milk'"; now each result says what it matched and what it did not
+    catalog = Catalog(Product(product_id=p, name=n, categories=c, price=2.0)
+                      for p, n, c in PRODUCTS if n != "Oat Milk")  # fmt: skip
+    engine = GraphitiPersonalizationEngine(catalog, clock=lambda: T0 + timedelta(days=60))
+    engine.record_many([Event.purchase("bob", "2", ts=T0 + timedelta(days=7 * week),
+                                       basket_id=f"b{week}") for week in range(4)])  # fmt: skip
+    assistant = Assistant(engine)
+    for shopper in ("newbie", "bob"):
+        reply = assistant.reply(shopper, "oat milk")
+        assert reply.intent is Intent.SEARCH and reply.products, shopper
+        assert {p.name for p in reply.products} == {"Whole Milk", "Chocolate Milk"}
+        for product in reply.products:
+            first = product.reasons[0]
+            assert first.code == "matches_partly", (shopper, product.reasons)
+            assert (first.params["query"], first.params["missing"]) == ("milk", "oat")
+        assert "matches 'oat milk'" not in reply.text
+        assert "matches 'milk' but not 'oat'" in reply.text
+    said = assistant.reply("bob", "oat milk").products
+    whole = next(p for p in said if p.name == "Whole Milk")
+    assert [r.code for r in whole.reasons][:2] == ["matches_partly", "bought_before"]

@@ -44,6 +44,17 @@ def test_reasons_come_from_the_shoppers_history(compiler: ReplyCompiler) -> None
     assert [r.code for r in compiler.reasons("newbie", "1", query="milk")] == ["matches"]
 
 
+def test_search_reasons_pass_through_once_each(compiler: ReplyCompiler) -> None:
+    partly = Reason.of("matches_partly", query="milk", missing="oat", asked="oat milk")
+    notes = [Reason.of("bought_before", times=6), partly, partly, Reason.of("price_fits")]
+    reasons = compiler.reasons("ann", "1", notes, query="oat milk")
+    codes = [r.code for r in reasons]
+    assert partly in reasons and Reason.of("price_fits") in reasons
+    assert len(codes) == len(set(codes))  # one reason per code
+    # a host's component may still hand plain words: they are kept, as code "engine"
+    assert Reason.of("engine", note="on offer") in compiler.reasons("newbie", "1", ["on offer"])
+
+
 def test_the_text_is_never_empty(compiler: ReplyCompiler) -> None:
     text, question = compiler.compile([], CART)
     assert text.strip() and question is None

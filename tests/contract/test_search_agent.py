@@ -9,6 +9,7 @@ import pytest
 from leafloaf import (
     GraphitiPersonalizationEngine,
     ProductSearchAgent,
+    Reason,
     SearchAgent,
     SessionState,
     Slots,
@@ -34,7 +35,7 @@ def test_find_returns_catalog_products_best_first(agent: SearchAgent) -> None:
     assert 1 <= len(hits) <= 3
     assert {h.product_id for h in hits} <= {"1", "2", "3"}  # the three milks, nothing else
     assert hits[0].product_id == "1"  # the one she buys comes first
-    assert all(isinstance(r, str) and r for h in hits for r in h.reasons)
+    assert all(isinstance(r, Reason) and r.text for h in hits for r in h.reasons)
     assert any(h.reasons for h in hits)  # it says why
 
 

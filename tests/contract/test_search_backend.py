@@ -11,6 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from leafloaf import Catalog, Product, SearchBackend, SearchFilters
+from leafloaf.search.base import QueryMatch
 from leafloaf.search.local import LocalSearch
 
 PRODUCTS = [
@@ -108,6 +109,17 @@ def test_plural_and_health(backend: SearchBackend) -> None:
     assert "6" in {h.product_id for h in backend.search("breads", k=3)}
     health = backend.health()
     assert health.ok and health.backend == backend.name
+
+
+def test_query_matches_tell_the_truth_or_nothing(backend: SearchBackend) -> None:
+    hits = backend.search("oat milk", k=10)
+    matches = backend.query_matches("oat milk", [h.product_id for h in hits])
+    assert set(matches) <= {h.product_id for h in hits}
+    for match in matches.values():  # every query word is either matched or missing
+        assert sorted(match.matched + match.missing) == ["milk", "oat"]
+    if matches:  # a backend may not tell; one that tells is right
+        assert matches["4"] == QueryMatch(matched=("oat", "milk"), missing=())
+        assert matches["3"] == QueryMatch(matched=("milk",), missing=("oat",))
 
 
 QUERIES = ["milk", "bread", "bananas", "organic", "fruit", "oat", "yoghurt", "strawbery", "xyz"]

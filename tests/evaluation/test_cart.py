@@ -14,6 +14,7 @@ from leafloaf import (
     EventType,
     GraphitiPersonalizationEngine,
     Product,
+    Reason,
 )
 from leafloaf.evaluation.cart import PROTOCOLS, evaluate_cart
 from leafloaf.evaluation.data import load_basket_data
@@ -31,7 +32,7 @@ def test_cart_weight_zero_turns_the_term_off() -> None:
     engine.record(Event(type=EventType.ADD_TO_CART, user_id="ann", product_id="3", ts=T0))
     products = [str(i) for i in range(5)]
     on = engine.rerank("ann", products)
-    put = "you put it in your cart before"
+    put = Reason.of("cart_added_before")
     assert on.product_ids.index("3") < 3 and put in on[on.product_ids.index("3")].reasons
     engine.config = EngineConfig(cart_weight=0.0)
     off = engine.rerank("ann", products)

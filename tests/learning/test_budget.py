@@ -7,7 +7,7 @@ import random
 
 import pytest
 
-from leafloaf import Event, GraphitiPersonalizationEngine
+from leafloaf import Event, GraphitiPersonalizationEngine, Reason
 from tests.learning.builders import PRICE, SHELF, day, engine, history, weekly
 
 AISLES = list(SHELF)
@@ -77,13 +77,13 @@ def test_no_prices_means_unknown(pop: GraphitiPersonalizationEngine) -> None:
         assert profile.sensitivity == "unknown"
         assert profile.price_position is None and profile.percentile is None
         assert profile.lines_priced == 0
-        assert profile.reasons == ["no prices recorded with purchases yet"]
+        assert profile.reasons == [Reason.of("no_prices")]
 
 
 def test_too_few_priced_lines_means_unknown(pop: GraphitiPersonalizationEngine) -> None:
     few = pop.budget_profile("few")
     assert few.sensitivity == "unknown" and few.lines_priced == 2
-    assert "only 2 priced purchases" in few.reasons[0]
+    assert few.reasons[0] == Reason.of("few_prices", priced=2)
 
 
 def test_population_positions_are_sorted_and_finite(pop: GraphitiPersonalizationEngine) -> None:

@@ -7,7 +7,7 @@ import random
 
 import pytest
 
-from leafloaf import Event, GraphitiPersonalizationEngine, UnknownProductError
+from leafloaf import Event, GraphitiPersonalizationEngine, Reason, UnknownProductError
 from tests.learning.builders import day, engine, history
 
 FILLERS = ["milk", "bread", "rice", "eggs", "kale", "apple", "yogurt", "cereal"]
@@ -49,7 +49,9 @@ def test_sauce_is_the_top_complement_of_pasta(pop: GraphitiPersonalizationEngine
         assert ranked, user
         assert ranked[0].product_id == "sauce", user
         assert ranked[0].name == "Pasta Sauce"
-        assert "Spaghetti" in ranked[0].reasons[0]
+        assert ranked[0].reasons[0].code == "bought_together"
+        assert ranked[0].reasons[0].params["anchor"] == "Spaghetti"
+        assert "Spaghetti" in ranked[0].reasons[0].text
 
 
 def test_universally_popular_item_does_not_outrank_the_real_complement(
@@ -130,7 +132,7 @@ def test_own_habit_lifts_a_complement_for_that_shopper() -> None:
     stranger = {c.product_id: c.score for c in eng.complements("stranger", ["pasta"], k=20)}
     fan = {c.product_id: c for c in eng.complements("fan", ["pasta"], k=20)}
     assert fan["carrots"].score > stranger["carrots"]
-    assert any("you buy it in 100% of your orders" in r for r in fan["carrots"].reasons)
+    assert Reason.of("own_share", share=1.0) in fan["carrots"].reasons
 
 
 def test_declared_avoidance_sinks_a_complement() -> None:

@@ -69,7 +69,7 @@ def test_long_history_without_meat_is_inferred_as_avoiding_it(
         assert meat.probability >= 0.9
         assert meat.expected_purchases > 5  # ~15 % of 90 lines
         assert profile.lines_seen == 90
-        assert any("none of your 90 purchases" in r for r in meat.reasons)
+        assert any("none of your 90 purchases" in r.text for r in meat.reasons)
 
 
 def test_two_lines_are_not_enough_evidence(pop: GraphitiPersonalizationEngine) -> None:
@@ -119,7 +119,10 @@ def test_declaring_makes_it_declared_with_probability_one(
     assert len(entries) == 1  # declared replaces inferred, not listed twice
     assert entries[0].source == "declared" and entries[0].probability == 1.0
     assert profile.avoided[0].source == "declared"  # declared ones come first
-    assert entries[0].reasons == ["you told us you avoid meat seafood (department)"]
+    assert [r.text for r in entries[0].reasons] == [
+        "you told us you avoid meat seafood (department)"
+    ]
+    assert entries[0].reasons[0].params["key"] == "department:meat seafood"
 
 
 def test_declaration_overrides_purchases(fresh: GraphitiPersonalizationEngine) -> None:
@@ -223,7 +226,8 @@ def test_every_proposal_leaves_out_a_declared_avoidance(
         assert not set(products) & set(MEAT), method
         assert products, method  # the rest is still proposed
     reasons = fresh.usual_order("u0", k=20).reasons + fresh.reorder_due("u0", at=day(130)).reasons
-    assert any("you told us you avoid" in r and "left out" in r for r in reasons)
+    assert "left_out_declared" in {r.code for r in reasons}
+    assert any("you told us you avoid" in r.text and "left out" in r.text for r in reasons)
 
 
 def test_every_proposal_leaves_out_an_inferred_avoidance(

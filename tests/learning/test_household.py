@@ -64,7 +64,7 @@ def test_declared_members_make_an_account_shared() -> None:
     profile = eng.household_profile("fam")
     assert profile.shared_probability == 1.0 and profile.shared
     assert profile.members_declared == 2
-    assert "2 different members" in profile.reasons[0]
+    assert profile.reasons[0].text == "2 different members placed orders on this account"
 
 
 def test_a_single_declared_member_is_not_proof() -> None:
@@ -122,7 +122,7 @@ def test_one_order_is_not_enough_evidence() -> None:
     eng.record_many(order("newbie", ["a0p0", "a0p1", "a1p0", "a1p1"], day(3), "n-0"))
     profile = eng.household_profile("newbie")
     assert profile.shared_probability == 0.0 and not profile.shared
-    assert "fewer than two orders" in profile.reasons[0]
+    assert profile.reasons[0].code == "household_few_orders"
 
 
 def test_a_tiny_population_cannot_judge() -> None:
@@ -133,7 +133,8 @@ def test_a_tiny_population_cannot_judge() -> None:
     eng.fit()
     profile = eng.household_profile("s0")
     assert profile.shared_probability == 0.0
-    assert "shoppers to compare with" in profile.reasons[0]
+    assert profile.reasons[0].code == "household_few_shoppers"
+    assert "shoppers to compare with" in profile.reasons[0].text
 
 
 def test_two_people_ordering_together_look_like_a_household() -> None:

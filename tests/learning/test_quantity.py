@@ -32,7 +32,7 @@ def test_personal_history_wins_over_the_population(pop: GraphitiPersonalizationE
     q = pop.suggest_quantity("ann", "eggs")
     assert (q.quantity, q.source) == (6, "personal")
     assert 0.5 < q.confidence <= 1.0
-    assert q.reasons == ["you took 6 in 5 of your 5 purchases of it"]
+    assert [r.text for r in q.reasons] == ["you took 6 in 5 of your 5 purchases of it"]
     assert (q.user_id, q.product_id) == ("ann", "eggs")
 
 
@@ -85,4 +85,4 @@ def test_a_personal_suggestion_is_a_quantity_the_shopper_took() -> None:
     q = eng.suggest_quantity("eve", "eggs")
     if q.source == "personal":
         assert q.quantity == 6, q.reasons
-        assert not any(" in 0 of your" in r for r in q.reasons), q.reasons
+        assert not any(" in 0 of your" in r.text for r in q.reasons), q.reasons

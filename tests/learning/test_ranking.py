@@ -7,7 +7,7 @@ import random
 
 import pytest
 
-from leafloaf import Event, GraphitiPersonalizationEngine, UnknownProductError
+from leafloaf import Event, GraphitiPersonalizationEngine, Reason, UnknownProductError
 from tests.learning.builders import PRICE, PRODUCTS, background, day, engine, history, weekly
 
 MILKS = ["milk", "cheapmilk", "oatmilk"]
@@ -45,7 +45,7 @@ def test_new_user_keeps_the_original_order(pop: GraphitiPersonalizationEngine) -
         ranked = pop.rerank("stranger", candidates)
         assert ranked.product_ids == candidates
         assert [r.base_rank for r in ranked] == list(range(len(candidates)))
-        assert all(r.reasons == ["original position"] for r in ranked[:3])
+        assert all(r.reasons == [Reason.of("original_position")] for r in ranked[:3])
 
 
 def test_repeat_purchase_comes_first_among_its_category(
@@ -54,7 +54,7 @@ def test_repeat_purchase_comes_first_among_its_category(
     ranked = pop.rerank("ann", MILKS, query="milk")
     assert ranked.product_ids[0] == "oatmilk"
     assert ranked[0].base_rank == 2
-    assert ranked[0].reasons[0] == "you bought it 8 times"
+    assert ranked[0].reasons[0].text == "you bought it 8 times"
     ben = pop.rerank("ben", ["oatmilk", "cheapmilk", "milk"]).product_ids
     assert ben[0] == "milk"
 
@@ -82,7 +82,7 @@ def test_declared_avoidance_sinks_its_products_to_the_bottom(
     candidates = ["chicken", "milk", "beef", "bread", "salmon", "rice", "banana"]
     ranked = fresh.rerank("ben", candidates)
     assert set(ranked.product_ids[-3:]) == {"chicken", "beef", "salmon"}
-    assert "conflicts with what you avoid" in ranked[-1].reasons
+    assert Reason.of("diet_conflict") in ranked[-1].reasons
     # chicken was ben's weekly buy, and still sinks below everything else
     assert ranked.product_ids.index("chicken") > ranked.product_ids.index("rice")
 
@@ -112,7 +112,7 @@ def test_dismissed_product_moves_down(fresh: GraphitiPersonalizationEngine) -> N
     after = fresh.rerank("ben", candidates)
     assert after.product_ids.index(top) > before.product_ids.index(top)
     moved = next(r for r in after if r.product_id == top)
-    assert "you dismissed it before" in moved.reasons
+    assert Reason.of("dismissed") in moved.reasons
     assert moved.score < before[0].score
 
 
@@ -133,9 +133,9 @@ def test_a_removed_suggestion_moves_down_and_an_added_one_up(
     assert after.product_ids.index(top) > before.product_ids.index(top)
     gained = next(r for r in after if r.product_id == last)
     assert gained.score == pytest.approx(before[2].score + math.log(4))
-    assert "you put it in your cart before" in gained.reasons
+    assert Reason.of("cart_added_before") in gained.reasons
     removed = next(r for r in after if r.product_id == top)
-    assert "you took it out of your cart before" in removed.reasons
+    assert Reason.of("cart_removed_before") in removed.reasons
     explained = fresh.explain("ben", top)
     assert explained.contributions["cart"] == pytest.approx(math.log(2) - math.log(5))
 
@@ -147,7 +147,7 @@ def test_price_position_prefers_products_priced_like_the_usual_picks(
     assert ranked.product_ids.index("coffee") < ranked.product_ids.index("finecoffee")
     assert ranked.product_ids.index("cereal") < ranked.product_ids.index("granola")
     assert pop.explain("cat", "finecoffee").contributions["price"] < 0
-    assert "priced unlike what you usually pick" in pop.explain("cat", "finecoffee").reasons
+    assert Reason.of("price_differs") in pop.explain("cat", "finecoffee").reasons
 
 
 @pytest.mark.parametrize("user", ["ann", "ben", "cat", "stranger", "bg3"])
@@ -172,7 +172,7 @@ def test_explain_reports_the_statistics(pop: GraphitiPersonalizationEngine) -> N
     assert explained.statistics["lines"] == 8
     assert explained.statistics["orders"] == 8
     assert explained.name == "Oat Milk"
-    assert explained.reasons[0] == "you bought it 8 times"
+    assert explained.reasons[0] == Reason.of("bought_before", times=8)
     assert pop.explain("stranger", "oatmilk").statistics == {"orders": 0.0}
 
 

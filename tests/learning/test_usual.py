@@ -7,7 +7,7 @@ import random
 
 import pytest
 
-from leafloaf import GraphitiPersonalizationEngine
+from leafloaf import GraphitiPersonalizationEngine, Reason
 from tests.learning.builders import background, day, engine, history, order, weekly
 
 
@@ -67,17 +67,17 @@ def test_quantity_comes_from_history(eng: GraphitiPersonalizationEngine) -> None
     usual = eng.usual_order("ann")
     by_id = {i.product_id: i for i in usual.items}
     assert by_id["eggs"].quantity == 3
-    assert "usually 3 at a time" in by_id["eggs"].reasons
+    assert Reason.of("usual_quantity", quantity=3.0) in by_id["eggs"].reasons
     assert by_id["banana"].quantity == 1
-    assert not any("at a time" in r for r in by_id["banana"].reasons)
+    assert not any("at a time" in r.text for r in by_id["banana"].reasons)
 
 
 def test_reasons_state_the_counts(eng: GraphitiPersonalizationEngine) -> None:
     usual = eng.usual_order("ann")
     by_id = {i.product_id: i for i in usual.items}
-    assert by_id["banana"].reasons[0] == "in 10 of your 10 orders"
-    assert by_id["eggs"].reasons[0] == "in 8 of your 10 orders"
-    assert by_id["beef"].reasons[0] == "in 1 of your 10 orders"
+    assert by_id["banana"].reasons[0].text == "in 10 of your 10 orders"
+    assert by_id["eggs"].reasons[0].text == "in 8 of your 10 orders"
+    assert by_id["beef"].reasons[0].params == {"lines": 1.0, "orders": 10}
     assert by_id["banana"].name == "Bananas"
 
 
@@ -87,7 +87,7 @@ def test_empty_user_gets_an_empty_order_with_a_reason(
     nobody = eng.usual_order("nobody")
     assert nobody.user_id == "nobody"
     assert nobody.items == [] and nobody.orders_seen == 0
-    assert nobody.reasons == ["no purchases recorded yet"]
+    assert nobody.reasons == [Reason.of("no_purchases")]
 
 
 def test_empty_engine_gives_an_empty_order() -> None:

@@ -10,10 +10,17 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from leafloaf import Catalog, Event, GraphitiPersonalizationEngine, ValidationError
-from leafloaf.models import Product
-from leafloaf.search.base import SearchBackend, SearchFilters, SearchHealth, SearchHit
+from leafloaf.models import Product, Reason
+from leafloaf.search.base import (
+    QueryMatch,
+    SearchBackend,
+    SearchFilters,
+    SearchHealth,
+    SearchHit,
+)
 from leafloaf.search.local import LocalSearch
 from leafloaf.search.personalized import (
+    match_reason,
     personalized_search,
     popularity_prior_order,
     shopper_first_prior,
@@ -84,7 +91,11 @@ def test_new_shopper_gets_the_unpersonalised_order(backend: LocalSearch) -> None
     assert _ids(raw) == _ids(plain)[:3]
     assert expected[0] == "3"  # everybody's whole milk outranks the equally relevant others
     first = personalized_search(engine, backend, "stranger", "milk", k=1)[0]
-    assert first.reasons == ["matches 'milk'; bought 90 times by all shoppers"]
+    assert [r.text for r in first.reasons] == ["matches 'milk'", "bought 90 times by all shoppers"]
+    assert [(r.code, r.params) for r in first.reasons] == [
+        ("matches", {"query": "milk"}),
+        ("popular", {"times": 90.0}),
+    ]
 
 
 def test_popularity_prior_orders_equal_matches_by_purchases() -> None:
@@ -100,7 +111,7 @@ def test_popularity_prior_orders_equal_matches_by_purchases() -> None:
 def test_shoppers_own_milk_comes_first_with_reason(backend: LocalSearch) -> None:
     hits = personalized_search(_engine(), backend, "ann", "milk", k=3)
     assert hits[0].product_id == "5"
-    assert hits[0].reasons[0] == "you bought it 10 times"
+    assert hits[0].reasons[0] == Reason.of("bought_before", times=10)
     assert hits[0].retriever == "bm25" and hits[0].retrieval_rank >= 0
 
 
@@ -109,8 +120,10 @@ def test_inferred_avoidance_demotes_with_a_named_reason(backend: LocalSearch) ->
     assert "tag:vegan" in {a.attribute for a in engine.dietary_profile("ann").avoided}
     hits = personalized_search(engine, backend, "ann", "milk", k=10)
     assert _ids(hits)[-1] == "4"  # still shown (it is only inferred), but last
-    assert "shown lower: you seem to avoid vegan (tag) (P = 1.00)" in hits[-1].reasons
-    assert "conflicts with what you avoid" not in hits[-1].reasons
+    said = {r.code: r for r in hits[-1].reasons}
+    assert said["avoided_inferred"].text == "shown lower: you seem to avoid vegan (tag) (P = 1.00)"
+    assert said["avoided_inferred"].params["key"] == "tag:vegan"
+    assert "diet_conflict" not in said
     others = personalized_search(engine, backend, "s1", "milk", k=10)
     assert "4" in _ids(others)[:2]  # the other shoppers buy it
 
@@ -121,7 +134,8 @@ def test_declared_avoidance_is_a_hard_filter_whatever_the_backend(backend: Local
     for candidate in (backend, FilterIgnoringBackend(backend)):
         hits = personalized_search(engine, candidate, "s1", "milk", k=10)
         assert hits and "4" not in _ids(hits)
-        assert all(h.reasons[-1] == "hiding what you avoid: vegan (tag)" for h in hits)
+        assert all(h.reasons[-1].text == "hiding what you avoid: vegan (tag)" for h in hits)
+        assert all(h.reasons[-1].params["key"] == "tag:vegan" for h in hits)
 
 
 def test_caller_filters_apply(backend: LocalSearch) -> None:
@@ -191,3 +205,39 @@ def test_the_shoppers_own_product_is_retrieved_when_the_pool_cuts_its_tier() -> 
     assert mine[0].product_id == "m29"  # retrieved although the population never buys it
     newcomer = personalized_search(engine, search, "nobody", "milk", k=5, pool=10)
     assert "m29" not in {h.product_id for h in newcomer}
+
+
+def test_a_result_that_matches_only_some_words_says_which(backend: LocalSearch) -> None:
+    no_oat_milk = [p for p in PRODUCTS if p.product_id != "4"]
+    engine = GraphitiPersonalizationEngine(Catalog(no_oat_milk))
+    search = LocalSearch(dense=False)
+    search.index(no_oat_milk)
+    hits = personalized_search(engine, search, "stranger", "oat milk", k=5)
+    assert {h.product_id for h in hits} == {"3", "5"}  # the milks: nothing holds "oat"
+    for hit in hits:
+        assert hit.reasons[0].code == "matches_partly"
+        assert hit.reasons[0].params == {"query": "milk", "missing": "oat", "asked": "oat milk"}
+        assert hit.reasons[0].text == "matches 'milk' but not 'oat'"
+    # a result the shopper bought still says it is not what was asked, before the history
+    engine.record(Event.purchase("ann", "3", ts=T0))
+    mine = personalized_search(engine, search, "ann", "oat milk", k=5)[0]
+    assert mine.product_id == "3"
+    assert [r.code for r in mine.reasons] == ["matches_partly", "bought_once"]
+    # every word matched: the plain reason, with the query as typed
+    whole = personalized_search(engine, search, "stranger", "Whole Milk", k=1)[0]
+    assert whole.reasons[0] == Reason.of("matches", query="Whole Milk")
+
+
+def test_a_backend_that_cannot_tell_says_the_query_matched(backend: LocalSearch) -> None:
+    careless = FilterIgnoringBackend(backend)  # no query_matches of its own
+    assert careless.query_matches("oat milk", ["3"]) == {}
+    hits = personalized_search(_engine(), careless, "stranger", "oat milk", k=3)
+    assert all(h.reasons[0] == Reason.of("matches", query="oat milk") for h in hits)
+
+
+def test_match_reason_wording() -> None:
+    some = match_reason("oat milk", QueryMatch(matched=("milk",), missing=("oat",)))
+    assert (some.code, some.text) == ("matches_partly", "matches 'milk' but not 'oat'")
+    none = match_reason("oat milk", QueryMatch(matched=(), missing=("oat", "milk")))
+    assert (none.code, none.text) == ("similar", "similar to 'oat milk'")
+    assert match_reason(" oat milk ", None) == Reason.of("matches", query="oat milk")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from leafloaf import Product
+from leafloaf.search.base import QueryMatch
 from leafloaf.search.lexical import channel, function_words, tier_order
 from leafloaf.search.local import LocalSearch
 
@@ -143,3 +144,27 @@ def test_a_query_that_is_a_category_name_retrieves_that_category() -> None:
     # one word of the aisle's name is not its name: "fruit" matches the aisle field only
     partial = {products[int(h.product_id)].name: h.score for h in search.search("fruit", k=7)}
     assert max(partial[n] for n, _ in fruits) < 2.0
+
+
+def _said(search: LocalSearch, products: list[Product], query: str) -> dict[str, QueryMatch]:
+    matches = search.query_matches(query, [p.product_id for p in products])
+    return {products[int(pid)].name: match for pid, match in matches.items()}
+
+
+def test_query_matches_name_the_words_a_product_holds() -> None:
+    search, products = _search([("Whole Milk", "milk"), ("Rolled Oats", "cereal")])
+    said = _said(search, products, "Oat Milk")
+    assert said["Whole Milk"] == QueryMatch(matched=("milk",), missing=("oat",))
+    assert said["Rolled Oats"] == QueryMatch(matched=("oat",), missing=("milk",))  # stemmed
+    assert _said(search, products, "milk")["Whole Milk"].missing == ()
+
+
+def test_query_matches_read_words_as_the_search_does() -> None:
+    strawberries = [(f"Organic Strawberries {i}", "fresh fruits") for i in range(20)]
+    search, products = _search([("Unsweetened Almondmilk", "soy lactosefree"), *strawberries])
+    # a compound in the name holds both query words; a typo reads as the catalog word
+    assert _said(search, products, "almond milk")["Unsweetened Almondmilk"].missing == ()
+    assert _said(search, products, "strawbery")["Organic Strawberries 0"].matched == ("strawbery",)
+    # a query naming the aisle matches every word of the products filed there
+    assert _said(search, products, "fresh fruits")["Organic Strawberries 3"].missing == ()
+    assert search.query_matches("milk", ["no-such-id"]) == {}

@@ -52,7 +52,7 @@ def test_state_survives_kill_and_reopen(tmp_path: Path) -> None:
     usual = engine.usual_order("ann", 5)
     assert usual.orders_seen == 200
     assert {item.product_id for item in usual.items} == {f"p{i}" for i in range(5)}
-    assert all("in 40 of your 200 orders" in item.reasons[0] for item in usual.items)
+    assert all(item.reasons[0].text == "in 40 of your 200 orders" for item in usual.items)
     # replaying the same ids after the restart changes nothing
     again = engine.record_many(list(engine.store.events("ann")))
     assert again.duplicates == 200

@@ -225,10 +225,15 @@ class ReplyCompiler(ABC):
 
     @abstractmethod
     def reasons(
-        self, user_id: str, product_id: str, notes: Sequence[str] = (), query: str | None = None
+        self,
+        user_id: str,
+        product_id: str,
+        notes: Sequence[Reason | str] = (),
+        query: str | None = None,
     ) -> list[Reason]:
-        """Why ``product_id`` suits this shopper, most telling first (``notes``: the
-        engine's own words from search re-ranking)."""
+        """Why ``product_id`` suits this shopper, most telling first (``notes``: the search
+        result's own reasons, ``PersonalizedHit.reasons``; a host's component may hand
+        plain strings)."""
 
     @abstractmethod
     def compile(self, results: Sequence[TurnResult], cart: Cart) -> tuple[str, str | None]:

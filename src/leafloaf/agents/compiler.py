@@ -22,6 +22,16 @@ _LISTED = (Intent.SEARCH, Intent.USUAL, Intent.DUE)
 """Intents whose products the reply lists."""
 _SHOWN_REASONS = 2
 """Reasons spoken per product; all of them stay in ``ProductSuggestion.reasons``."""
+_UNSPOKEN = frozenset({"hiding", "original_position", "original_position_for"})
+"""Search reasons a product's line leaves out: ``hiding`` is said once for the whole reply
+(``TurnResult.skipped``); an original position says only that nothing was learned."""
+_SAME = {
+    "bought_once": "bought_before",
+    "cart_removed_before": "cart_removed",
+}
+"""Codes that say what another says (the compiler's counts say it with the number)."""
+_LEADING = frozenset({"matches_partly", "similar"})
+"""Search reasons that say the product is not quite what was asked: they come first."""
 
 
 class ProductSuggestion(BaseModel):
@@ -90,26 +100,23 @@ class ResponseCompiler(ReplyCompiler):
         """The remembered beliefs about a product as reasons, with their dates (oldest
         first); ``[]`` when memory holds none."""
         facts = self.engine.cited_facts(user_id, product_id, self.beliefs(user_id))
-        return [
-            Reason.of(
-                "remembered",
-                citation=f.citation,
-                relation=f.relation.value,
-                subject=f.subject,
-                since=f.valid_at.date().isoformat(),
-            )
-            for f in facts
-        ]
+        return [f.reason for f in facts]
 
     def reasons(
-        self, user_id: str, product_id: str, notes: Sequence[str] = (), query: str | None = None
+        self,
+        user_id: str,
+        product_id: str,
+        notes: Sequence[Reason | str] = (),
+        query: str | None = None,
     ) -> list[Reason]:
         """Why ``product_id`` suits this shopper, from memory and statistics (most telling
         first): "you have bought it regularly since <date>" leads when memory holds it, the
         other remembered beliefs follow the statistics.
 
-        ``notes`` are the engine's own words for the same product (search re-ranking); they
-        follow as ``code="engine"`` unless a structured reason already says the same.
+        ``notes`` are the search result's own reasons (``PersonalizedHit.reasons``); they
+        follow the statistics, one per code, except a partial match ("matches 'milk' but
+        not 'oat'"), which leads. A plain string (from a host's own component) becomes code
+        ``"engine"``.
         """
         stats = self.engine.shopper_stats(user_id)
         item = stats.items.get(product_id)
@@ -123,13 +130,16 @@ class ResponseCompiler(ReplyCompiler):
                 out.append(Reason.of("interval", days=days))
         if item is not None and item.removes > 0:
             out.append(Reason.of("cart_removed", times=item.removes))
-        bought = any(r.code in ("bought_before", "bought_once") for r in out)
+        said = {_SAME.get(r.code, r.code) for r in out}
+        lead: list[Reason] = []
         for note in notes:
-            if (bought and note.startswith("you bought it")) or note.startswith("hiding "):
-                continue  # said already, or said once for the whole reply (``skipped``)
-            if note.startswith("original position"):
-                continue  # nothing learned about it: "matches" below says why it is here
-            out.append(Reason.of("engine", note=note))
+            reason = Reason.of("engine", note=note) if isinstance(note, str) else note
+            kind = _SAME.get(reason.code, reason.code)
+            if reason.code in _UNSPOKEN or (kind in said and kind != "engine") or reason in out:
+                continue  # nothing to add, said once for the reply, or said already
+            said.add(kind)
+            (lead if reason.code in _LEADING else out).append(reason)
+        out = lead + out
         if not out and query:
             out.append(Reason.of("matches", query=query))
         cited = self.cited(user_id, product_id)

@@ -15,7 +15,7 @@ import numpy as np
 from leafloaf.catalog import Catalog
 from leafloaf.learning.population import PopulationModel, price_position
 from leafloaf.learning.stats import UserStats
-from leafloaf.models import BudgetProfile
+from leafloaf.models import BudgetProfile, Reason
 
 __all__ = ["budget_profile"]
 
@@ -40,7 +40,7 @@ def budget_profile(
         )
     se = 1.0 / math.sqrt(n)
     positions = population.price_positions
-    reasons = [f"pays {_words(z)} the typical price in the categories bought ({n} priced lines)"]
+    reasons = [_position(z, n)]
     if len(positions) >= _MIN_SHOPPERS:
         percentile = float(np.searchsorted(positions, z) / len(positions))
         label = (
@@ -50,7 +50,7 @@ def budget_profile(
             if percentile > 2 / 3
             else "mainstream"
         )
-        reasons.append(f"pays more than {percentile:.0%} of shoppers for the same categories")
+        reasons.append(Reason.of("price_percentile", percentile=percentile))
     else:
         percentile = None
         label = (
@@ -67,19 +67,19 @@ def budget_profile(
     )
 
 
-def _words(z: float) -> str:
+def _position(z: float, lines: int) -> Reason:
+    # within a tenth of a standard deviation the 1-decimal figure would read "0.0 below"
     if abs(z) < 0.1:
-        return "about"
-    return f"{abs(z):.1f} standard deviations {'below' if z < 0 else 'above'}"
+        return Reason.of("price_typical", lines=lines, position=z)
+    return Reason.of(
+        "price_below" if z < 0 else "price_above", deviations=abs(z), lines=lines, position=z
+    )
 
 
-def _why_unknown(stats: UserStats, comparable: int) -> str:
+def _why_unknown(stats: UserStats, comparable: int) -> Reason:
     priced = int(sum(item.priced for item in stats.items.values()))
     if priced == 0:
-        return "no prices recorded with purchases yet"
+        return Reason.of("no_prices")
     if comparable == 0:
-        return (
-            f"{priced} priced purchases, but their categories have too few priced products "
-            "to compare"
-        )
-    return f"only {comparable} priced purchases so far; not enough to judge"
+        return Reason.of("prices_incomparable", priced=priced)
+    return Reason.of("few_prices", priced=comparable)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from leafloaf.config import EngineConfig
 from leafloaf.learning.population import PopulationModel
 from leafloaf.learning.stats import UserStats
-from leafloaf.models import QuantitySuggestion
+from leafloaf.models import QuantitySuggestion, Reason
 
 __all__ = ["suggest_quantity"]
 
@@ -33,7 +33,7 @@ def suggest_quantity(
             quantity=1.0,
             confidence=0.0,
             source="default",
-            reasons=["nobody has bought it yet, so one"],
+            reasons=[Reason.of("quantity_default")],
         )
     # ties go to what this shopper did, then to the smaller quantity
     quantity, mass = max(posterior.items(), key=lambda kv: (kv[1], own.get(kv[0], 0.0), -kv[0]))
@@ -41,19 +41,28 @@ def suggest_quantity(
     own_lines = sum(own.values())
     same = own.get(quantity, 0.0)
     if own_lines > 0 and same > 0:
-        reasons = [f"you took {quantity:g} in {same:.0f} of your {own_lines:.0f} purchases of it"]
+        reasons = [Reason.of("quantity_personal", quantity=quantity, same=same, lines=own_lines)]
         source = "personal"
     elif own_lines > 0:
         mine = max(own, key=lambda q: own[q])
         reasons = [
-            f"you took {mine:g} once or twice, but shoppers most often take {quantity:g} "
-            f"({others.get(quantity, 0.0) / others_total:.0%} of {others_total:.0f} purchases)"
+            Reason.of(
+                "quantity_shoppers_over_own",
+                own=mine,
+                quantity=quantity,
+                share=others.get(quantity, 0.0) / others_total,
+                lines=others_total,
+            )
         ]
         source = "product"
     else:
         reasons = [
-            f"shoppers most often take {quantity:g} ({others.get(quantity, 0.0) / others_total:.0%}"
-            f" of {others_total:.0f} purchases)"
+            Reason.of(
+                "quantity_shoppers",
+                quantity=quantity,
+                share=others.get(quantity, 0.0) / others_total,
+                lines=others_total,
+            )
         ]
         source = "product"
     return QuantitySuggestion(

@@ -17,7 +17,7 @@ from __future__ import annotations
 from leafloaf.catalog import Catalog
 from leafloaf.learning.population import PopulationModel
 from leafloaf.learning.stats import UserStats, gamma_cdf
-from leafloaf.models import ReorderItem
+from leafloaf.models import Reason, ReorderItem
 
 __all__ = ["reorder_items", "reorder_probabilities"]
 
@@ -70,11 +70,11 @@ def reorder_items(
                 typical_interval_days=mean,
                 due=p >= 0.5,
                 reasons=[
-                    "bought once so far"
+                    Reason.of("bought_once_so_far")
                     if n == 1
-                    else f"bought {n:.0f} times, about every {mean:.0f} days",
-                    f"last bought {elapsed:.0f} days ago",
-                    f"{p:.0%} chance it is needed in an order now",
+                    else Reason.of("bought_every", times=n, days=mean),
+                    Reason.of("last_bought", days=round(elapsed)),
+                    Reason.of("needed_now", probability=p),
                 ],
             )
         )

@@ -16,7 +16,7 @@ from leafloaf.config import EngineConfig
 from leafloaf.learning.population import PopulationModel
 from leafloaf.learning.quantity import suggest_quantity
 from leafloaf.learning.stats import UserStats
-from leafloaf.models import UsualItem, UsualOrder
+from leafloaf.models import Reason, UsualItem, UsualOrder
 
 __all__ = ["usual_order", "usual_scores"]
 
@@ -64,7 +64,7 @@ def usual_order(
     orders = stats.orders
     if orders == 0:
         return UsualOrder(
-            user_id=stats.user_id, items=[], orders_seen=0, reasons=["no purchases recorded yet"]
+            user_id=stats.user_id, items=[], orders_seen=0, reasons=[Reason.of("no_purchases")]
         )
     scores = usual_scores(stats, population, config, now_day)
     if skip is not None:
@@ -75,11 +75,11 @@ def usual_order(
         item = stats.items[pid]
         qty = suggest_quantity(stats, population, pid, config)
         reasons = [
-            f"in {item.lines:.0f} of your {orders} orders",
+            Reason.of("in_orders", lines=item.lines, orders=orders),
             _last_bought(now_day - item.last_day),
         ]
         if qty.quantity != 1:
-            reasons.append(f"usually {qty.quantity:g} at a time")
+            reasons.append(Reason.of("usual_quantity", quantity=qty.quantity))
         items.append(
             UsualItem(
                 product_id=pid,
@@ -93,15 +93,12 @@ def usual_order(
         user_id=stats.user_id,
         items=items,
         orders_seen=orders,
-        reasons=[
-            f"ranked by share of your {orders} orders, recent orders weighted more "
-            f"(half-life {config.half_life_days:g} days)"
-        ],
+        reasons=[Reason.of("usual_ranking", orders=orders, half_life=config.half_life_days)],
     )
 
 
-def _last_bought(days_before_latest: float) -> str:
+def _last_bought(days_before_latest: float) -> Reason:
     days = round(max(days_before_latest, 0.0))
     if days == 0:
-        return "in your latest order"
-    return f"last bought {days} day{'s' if days != 1 else ''} before your latest order"
+        return Reason.of("in_latest_order")
+    return Reason.of("last_bought_before_latest", days=days)

@@ -12,12 +12,14 @@ from typing import TYPE_CHECKING
 
 from leafloaf.search.base import (
     PersonalizedHit,
+    QueryMatch,
     SearchBackend,
     SearchFilters,
     SearchHealth,
     SearchHit,
 )
 from leafloaf.search.personalized import (
+    match_reason,
     personalized_search,
     popularity_prior_order,
     shopper_first_prior,
@@ -32,6 +34,7 @@ if TYPE_CHECKING:
 __all__ = [
     "LocalSearch",
     "PersonalizedHit",
+    "QueryMatch",
     "SearchBackend",
     "SearchFilters",
     "SearchHealth",
@@ -39,6 +42,7 @@ __all__ = [
     "WeaviateSearch",
     "evaluate_judged",
     "evaluate_search",
+    "match_reason",
     "personalized_search",
     "popularity_prior_order",
     "shopper_first_prior",

@@ -9,9 +9,16 @@ from typing import ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from leafloaf.models import Product, ValidatedModel
+from leafloaf.models import Product, Reason, ValidatedModel
 
-__all__ = ["PersonalizedHit", "SearchBackend", "SearchFilters", "SearchHealth", "SearchHit"]
+__all__ = [
+    "PersonalizedHit",
+    "QueryMatch",
+    "SearchBackend",
+    "SearchFilters",
+    "SearchHealth",
+    "SearchHit",
+]
 
 
 class SearchFilters(ValidatedModel):
@@ -82,7 +89,29 @@ class PersonalizedHit(BaseModel):
     score: float
     retrieval_rank: int
     retriever: str
-    reasons: list[str]
+    reasons: list[Reason]
+
+
+class QueryMatch(BaseModel):
+    """Which words of a query a product holds, as the backend's analyzer reads them.
+
+    Words are the query's own (lower-cased, the catalog's function words dropped), in query
+    order; a word counts as matched when the search matched it in any field of the product,
+    through a spelling reading or a compound too.
+
+    >>> QueryMatch(matched=("milk",), missing=("oat",)).partial
+    True
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    matched: tuple[str, ...]
+    missing: tuple[str, ...]
+
+    @property
+    def partial(self) -> bool:
+        """True when some query words matched and others did not."""
+        return bool(self.matched) and bool(self.missing)
 
 
 class SearchHealth(BaseModel):
@@ -132,6 +161,16 @@ class SearchBackend(ABC):
             return -round(hits[i].score, 6), -prior.get(hits[i].product_id, 0.0), i
 
         return [hits[i] for i in sorted(range(len(hits)), key=key)]
+
+    def query_matches(self, query: str, product_ids: Sequence[str]) -> dict[str, QueryMatch]:
+        """For each product that can be told, which words of ``query`` it holds.
+
+        Search results say "matches 'milk' but not 'oat'" from this. The default knows
+        nothing (an empty dict): results then say they match the query as a whole. A
+        backend whose analyzer can tell overrides it
+        (:class:`~leafloaf.search.local.LocalSearch` does).
+        """
+        return {}
 
     @abstractmethod
     def remove(self, product_ids: Iterable[str]) -> int:

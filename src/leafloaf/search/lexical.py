@@ -159,6 +159,14 @@ def function_words(names: Iterable[str]) -> frozenset[str]:
     )  # fmt: skip
 
 
+def _holds_row(rows: NDArray[np.int64] | None, row: int) -> bool:
+    """Whether sorted postings hold ``row`` (binary search: postings can be long)."""
+    if rows is None or not len(rows):
+        return False
+    i = int(np.searchsorted(rows, row))
+    return i < len(rows) and int(rows[i]) == row
+
+
 def _neighbours() -> dict[str, set[str]]:
     near: dict[str, set[str]] = {}
     for r, row in enumerate(_KEYBOARD):
@@ -503,6 +511,33 @@ class FieldIndex:
             return self.headness.get(stem, self.mean_headness) * HEAD_DECAY ** (k - 1 - i), i
 
         return max(range(k), key=claim)
+
+    def word_matches(self, words: Sequence[str], rows: Sequence[int]) -> list[list[bool]]:
+        """Per row, per query word: whether :meth:`relevance` matched the word in the
+        row's fields (a reading of it, spelling and compounds included). A query that
+        names a row's category matches every word there, as relevance scores it.
+
+        >>> index = FieldIndex([Product(product_id="1", name="Whole Milk")], lambda ws: ws)
+        >>> index.word_matches(["oat", "milk"], [0])
+        [[False, True]]
+        """
+        readings = self.readings(words)
+        asked = frozenset(max(r, key=lambda s: r[s]) for r in readings if r)
+        filed = self.category_rows.get(asked) if asked else None
+        out = []
+        for row in rows:
+            if filed is not None and _holds_row(filed, row):
+                out.append([bool(r) for r in readings])
+            else:
+                out.append([any(self._holds(stem, row) for stem in r) for r in readings])
+        return out
+
+    def _holds(self, reading: str, row: int) -> bool:
+        # a compound reading ("almond\x00milk") needs both parts, as _match scores it
+        return all(
+            any(_holds_row(self.postings[f].get(part), row) for f in self.postings)
+            for part in reading.split("\x00")
+        )
 
     def best_stems(self, words: Iterable[str]) -> tuple[list[str], bool]:
         """Each word's most likely stem, and whether any of them differs from the word's

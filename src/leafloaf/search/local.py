@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -14,7 +14,13 @@ from numpy.typing import NDArray
 from leafloaf.catalog import Catalog
 from leafloaf.errors import MissingExtraError, ValidationError
 from leafloaf.models import Product
-from leafloaf.search.base import SearchBackend, SearchFilters, SearchHealth, SearchHit
+from leafloaf.search.base import (
+    QueryMatch,
+    SearchBackend,
+    SearchFilters,
+    SearchHealth,
+    SearchHit,
+)
 from leafloaf.search.encoders import (
     MiniLMEncoder,
     WordLlamaEncoder,
@@ -300,6 +306,28 @@ class LocalSearch(SearchBackend):
         if self._lexical is None:
             return [], False
         return self._lexical.best_stems(self._words(query))
+
+    def query_matches(self, query: str, product_ids: Sequence[str]) -> dict[str, QueryMatch]:
+        """Which words of ``query`` each indexed product holds, read as the search reads
+        them (stems, spelling, compounds, category names).
+
+        >>> search = LocalSearch(dense=False)
+        >>> _ = search.index([Product(product_id="1", name="Whole Milk")])
+        >>> search.query_matches("oat milk", ["1"])["1"]
+        QueryMatch(matched=('milk',), missing=('oat',))
+        """
+        words = self._words(query)
+        rows = [(pid, self._row[pid]) for pid in product_ids if pid in self]
+        if self._lexical is None or not words or not rows:
+            return {}
+        held = self._lexical.word_matches(words, [row for _, row in rows])
+        return {
+            pid: QueryMatch(
+                matched=tuple(w for w, h in zip(words, flags, strict=True) if h),
+                missing=tuple(w for w, h in zip(words, flags, strict=True) if not h),
+            )
+            for (pid, _), flags in zip(rows, held, strict=True)
+        }
 
     def mask(self, filters: SearchFilters | None) -> NDArray[np.bool_]:
         """Boolean row mask of indexed, live products passing ``filters``."""

@@ -9,18 +9,54 @@ import numpy as np
 
 from leafloaf.catalog import attribute_label
 from leafloaf.errors import ValidationError
-from leafloaf.search.base import PersonalizedHit, SearchBackend, SearchFilters, SearchHit
+from leafloaf.models import Reason
+from leafloaf.search.base import (
+    PersonalizedHit,
+    QueryMatch,
+    SearchBackend,
+    SearchFilters,
+    SearchHit,
+)
 from leafloaf.search.lexical import relevance_tier, tier_order
 
 if TYPE_CHECKING:
     from leafloaf.engine import GraphitiPersonalizationEngine
 
-__all__ = ["personalized_search", "popularity_prior_order", "shopper_first_prior"]
+__all__ = [
+    "match_reason",
+    "personalized_search",
+    "popularity_prior_order",
+    "shopper_first_prior",
+]
 
 Prior = Literal["popularity", "none"]
 
-_GENERIC_DIET_REASON = "conflicts with what you avoid"
-"""The re-ranker's own wording; replaced by one that names the attribute."""
+_UNLEARNED = frozenset({"original_position", "original_position_for"})
+"""Re-ranking reasons that say only that nothing learned moved the product."""
+
+
+def match_reason(query: str, match: QueryMatch | None) -> Reason:
+    """Why a search result is there, in terms of the words the shopper typed.
+
+    ``"matches 'milk' but not 'oat'"`` when only some words matched (params ``query``:
+    the matched words, ``missing``: the others, ``asked``: the whole query); ``"similar
+    to 'oat milk'"`` when none did (the vectors found it); ``"matches 'oat milk'"`` when
+    all did, or when the backend cannot tell (``match`` is None).
+
+    >>> match_reason("oat milk", QueryMatch(matched=("milk",), missing=("oat",))).text
+    "matches 'milk' but not 'oat'"
+    """
+    asked = query.strip()
+    if match is None or not match.missing:
+        return Reason.of("matches", query=asked)
+    if not match.matched:
+        return Reason.of("similar", query=asked)
+    return Reason.of(
+        "matches_partly",
+        query=" ".join(match.matched),
+        missing=" ".join(match.missing),
+        asked=asked,
+    )
 
 
 class _OwnFirst(Mapping[str, float]):
@@ -125,8 +161,12 @@ def personalized_search(
        whatever the backend did); *inferred* ones are demoted by the re-ranker and the hit
        says so. A shopper with no history gets the order of step 2.
 
+    Each hit's reasons (:class:`~leafloaf.models.Reason`) say what the re-ranker learned,
+    or, when nothing did, the match (:func:`match_reason`) and how often everyone buys it.
+    A hit that holds only some of the query's words says so first, whatever else it says.
+
     >>> hits = personalized_search(engine, backend, "ann", "milk", k=5)  # doctest: +SKIP
-    >>> hits[0].name, hits[0].reasons                                     # doctest: +SKIP
+    >>> hits[0].name, [r.text for r in hits[0].reasons]                   # doctest: +SKIP
     ('Oat Milk', ['you bought it 6 times'])
     """
     if k < 0:
@@ -183,23 +223,32 @@ def personalized_search(
         return -relevance_tier(retrieved[pid][1].score), rank, position[pid]
 
     ranking = [reranked[position[pid]] for pid in sorted(position, key=key)[:k]]
-    hiding = (
-        ["hiding what you avoid: " + ", ".join(attribute_label(a) for a in declared)]
-        if declared
-        else []
-    )
+    hiding = [Reason.of("hiding", attribute=attribute_label(a), key=a) for a in declared]
+    matches = backend.query_matches(query, [scored.product_id for scored in ranking])
     out: list[PersonalizedHit] = []
     for scored in ranking:
         rank, hit = retrieved[scored.product_id]
-        reasons = list(scored.reasons)
-        bought = item_lines.get(scored.product_id, 0.0)
-        if prior == "popularity" and bought and reasons == [f"original position for {query!r}"]:
-            reasons = [f"matches {query!r}; bought {bought:.0f} times by all shoppers"]
+        found = match_reason(query, matches.get(scored.product_id))
+        reasons = [r for r in scored.reasons if r.code not in _UNLEARNED]
+        if not reasons:  # nothing learned moved it: the words (and everyone's buying) did
+            reasons = [found]
+            bought = item_lines.get(scored.product_id, 0.0)
+            if prior == "popularity" and bought:
+                reasons.append(Reason.of("popular", times=bought))
+        elif found.code != "matches":
+            # not quite what was asked ("oat milk", and this is milk): say so before the
+            # history, whatever the shopper bought
+            reasons.insert(0, found)
         clash = sorted(a for a in catalog.attributes(scored.product_id) if a in inferred)
         if clash:
-            reasons = [r for r in reasons if r != _GENERIC_DIET_REASON]
+            reasons = [r for r in reasons if r.code != "diet_conflict"]
             reasons += [
-                f"shown lower: you seem to avoid {attribute_label(a)} (P = {inferred[a]:.2f})"
+                Reason.of(
+                    "avoided_inferred",
+                    attribute=attribute_label(a),
+                    key=a,
+                    probability=inferred[a],
+                )
                 for a in clash
             ]
         out.append(

@@ -22,7 +22,13 @@ from urllib.parse import urlparse
 
 from leafloaf.errors import MissingExtraError, ValidationError
 from leafloaf.models import Product
-from leafloaf.search.base import SearchBackend, SearchFilters, SearchHealth, SearchHit
+from leafloaf.search.base import (
+    QueryMatch,
+    SearchBackend,
+    SearchFilters,
+    SearchHealth,
+    SearchHit,
+)
 from leafloaf.search.local import LocalSearch, WordLlamaEncoder, embeddings_available
 
 __all__ = ["WeaviateSearch", "build_filter", "product_properties"]
@@ -304,6 +310,11 @@ class WeaviateSearch(SearchBackend):
             )
             for obj in response.objects
         ]
+
+    def query_matches(self, query: str, product_ids: Sequence[str]) -> dict[str, QueryMatch]:
+        """Which words of ``query`` each product holds: the embedded fallback indexes the
+        same products with the same stemmed words the server's BM25 sees."""
+        return self.fallback.query_matches(query, product_ids)
 
     def remove(self, product_ids: Iterable[str]) -> int:
         """Delete products on the server and in the fallback; returns how many were held."""
