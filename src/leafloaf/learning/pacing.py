@@ -23,14 +23,24 @@ __all__ = ["handover", "in_slices", "paced"]
 T = TypeVar("T")
 
 
-def handover() -> None:
-    """Release the GIL for a moment, when another thread exists to take it.
+_QUANTUM = 0.000_2
+"""Seconds of work between two hand-overs: a waiting reader runs within about this long."""
+_last = [0.0]
 
-    A zero-length sleep is a system call (tens of microseconds on a busy machine), so a
-    process with a single thread, a batch job, skips it.
+
+def handover() -> None:
+    """Release the GIL for a moment, when another thread exists to take it and the last
+    hand-over is at least ``_QUANTUM`` ago.
+
+    A zero-length sleep is a system call (tens of microseconds on a busy machine): a
+    process with a single thread, a batch job, skips it, and so do the many short loops of
+    one ``record()`` call (each loop hands over at its start) until a quantum has passed.
     """
     if threading.active_count() > 1:
-        time.sleep(0)
+        now = time.perf_counter()
+        if now - _last[0] >= _QUANTUM:
+            time.sleep(0)
+            _last[0] = time.perf_counter()
 
 
 def paced(items: Iterable[T], every: int = 128) -> Iterator[T]:
@@ -39,14 +49,14 @@ def paced(items: Iterable[T], every: int = 128) -> Iterator[T]:
     >>> list(paced(range(3), every=2))
     [0, 1, 2]
     """
-    for n, item in enumerate(items, start=1):
-        if n % every == 0:  # after each ``every`` items: a short loop (one record) never pays
+    for n, item in enumerate(items):
+        if n % every == 0:
             handover()
         yield item
 
 
 def in_slices(items: Sequence[T], size: int = 1024) -> Iterator[Sequence[T]]:
-    """``items`` in consecutive slices of ``size``, releasing the GIL between them.
+    """``items`` in consecutive slices of ``size``, releasing the GIL before each one.
 
     For loops that run per slice (list comprehensions, ``array.extend``): the same hand-over
     as :func:`paced` at no per-item cost.
@@ -55,6 +65,5 @@ def in_slices(items: Sequence[T], size: int = 1024) -> Iterator[Sequence[T]]:
     [[1, 2], [3]]
     """
     for start in range(0, len(items), size):
-        if start:
-            handover()
+        handover()
         yield items[start : start + size]
