@@ -230,3 +230,35 @@ def test_writes_do_not_hold_the_engine_write_lock() -> None:
     gate.set()
     assert engine.sync_memory(timeout=60)
     engine.close()
+
+
+class CountingMemory(InMemoryMemory):
+    """The in-memory backend, noting the size of every ``remember`` call."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.sizes: list[int] = []
+
+    def remember(self, facts: Sequence[Fact]) -> int:
+        self.sizes.append(len(facts))
+        return super().remember(facts)
+
+
+def test_the_writer_fills_each_batch_across_groups_of_shoppers() -> None:
+    from leafloaf.runtime.beliefs import BeliefWriter
+
+    memory = CountingMemory()
+    engine = GraphitiPersonalizationEngine(
+        CATALOG, memory=memory, clock=lambda: NOW, config=EngineConfig(remember_beliefs=False)
+    )
+    engine.record_many([e for n in range(60) for e in _orders(f"u{n}", 4)])
+    engine.fit()
+    # 20 facts a batch: one shopper per group, so every batch gathers several groups
+    writer = BeliefWriter(memory, engine._derive_beliefs, lambda: NOW, background=False,
+                          batch_facts=20)  # fmt: skip
+    writer.schedule(engine.users())
+    held = sum(len(memory.history(u)) for u in engine.users())
+    assert held == sum(memory.sizes) > 60  # every belief written, several per shopper
+    assert all(size >= 20 for size in memory.sizes[:-1])  # only the last batch falls short
+    assert len(memory.sizes) <= held // 20 + 1
+    engine.close()

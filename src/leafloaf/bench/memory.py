@@ -26,13 +26,12 @@ from leafloaf.datasets import Dataset
 from leafloaf.engine import GraphitiPersonalizationEngine
 from leafloaf.memory.base import InMemoryMemory, MemoryBackend
 from leafloaf.models import Fact
+from leafloaf.runtime.beliefs import BATCH_FACTS
 
 __all__ = ["BUDGETS", "run_memory_bench", "write_memory_report"]
 
 BUDGETS = {"write_facts_per_second": ">= 10000", "recall_p95_ms": "<= 10"}
 """Targets from issue 19."""
-
-_BATCH = 5_000
 
 
 def _load() -> list[float] | None:
@@ -57,8 +56,8 @@ def _write(memory: MemoryBackend, facts: list[Fact]) -> tuple[float, float]:
     its threads: the database's too), which other jobs on the machine do not inflate."""
     gc.collect()  # not a full collection of the loaded dataset's objects inside the timing
     t0, c0 = time.perf_counter(), time.process_time()
-    for start in range(0, len(facts), _BATCH):
-        memory.remember(facts[start : start + _BATCH])
+    for start in range(0, len(facts), BATCH_FACTS):
+        memory.remember(facts[start : start + BATCH_FACTS])
     return time.perf_counter() - t0, time.process_time() - c0
 
 
@@ -183,7 +182,8 @@ def write_memory_report(
         f"Targets: writes {BUDGETS['write_facts_per_second']} facts/s, recall p95 "
         f"{BUDGETS['recall_p95_ms']} ms. Writes include the local embedding of each belief's "
         f"text (one encoder batch per call, cached by text) and the node inserts; batches of "
-        f"{_BATCH:,}. Writes per CPU-second divide by the CPU time of the benchmark process "
+        f"{BATCH_FACTS:,} (the engine's belief writer's batch). Writes per CPU-second divide "
+        "by the CPU time of the benchmark process "
         "(all its threads, the database's included): other jobs on a shared machine slow the "
         "wall clock, not that.",
         "",

@@ -17,12 +17,17 @@ from datetime import datetime
 from leafloaf.memory.base import MemoryBackend
 from leafloaf.models import Fact
 
-__all__ = ["BeliefWriter", "diff_beliefs"]
+__all__ = ["BATCH_FACTS", "BeliefWriter", "diff_beliefs"]
 
 log = logging.getLogger("leafloaf")
 
 _IDLE_EXIT = 5.0
 """Seconds without work after which the writer thread ends (an idle engine holds none)."""
+BATCH_FACTS = 10_000
+"""Beliefs per ``remember`` call. Kuzu's commit costs about 0.13 s whatever the batch holds
+(docs/benchmarks/memory.md), so batches of 10,000 write about twice as fast as the 2,000 or
+so a fixed group of shoppers used to give; the writer runs off the request path, so a batch
+costs no reader anything, and ``forget_user`` waits at most for one batch to finish."""
 _RETRY = 1.0
 """Seconds before a batch the memory refused is tried again."""
 
@@ -92,7 +97,7 @@ class BeliefWriter:
         derive: Derive,
         clock: Callable[[], datetime],
         background: bool = True,
-        batch_facts: int = 5_000,
+        batch_facts: int = BATCH_FACTS,
     ) -> None:
         self.memory = memory
         self._derive = derive
@@ -169,19 +174,26 @@ class BeliefWriter:
         """Derive and write until nothing is queued; False if memory refused a batch."""
         while True:
             with self._work_lock:
-                with self._lock:
-                    users = list(self._dirty)[: max(1, self.batch_facts // 20)]
-                    for user in users:
-                        del self._dirty[user]
                 now = self._clock()
                 batch: list[Fact] = []
-                try:
-                    for user in users:
-                        batch += diff_beliefs(
-                            self._derive(user, now), self.memory.history(user), now
-                        )
-                except Exception as exc:  # engine or memory failed: look at them again
-                    return self._failed(exc, users, [])
+                users: list[str] = []
+                # a group of shoppers at a time until the batch is full: a store's commit
+                # has a cost of its own (Kuzu's ~0.1 s whatever the size), paid per batch
+                while len(batch) < self.batch_facts:
+                    with self._lock:
+                        group = list(self._dirty)[: max(1, self.batch_facts // 20)]
+                        for user in group:
+                            del self._dirty[user]
+                    if not group:
+                        break
+                    users += group
+                    try:
+                        for user in group:
+                            batch += diff_beliefs(
+                                self._derive(user, now), self.memory.history(user), now
+                            )
+                    except Exception as exc:  # engine or memory failed: look at them again
+                        return self._failed(exc, users, [])
                 with self._lock:
                     batch = self._pending + batch
                     self._pending = []
