@@ -28,7 +28,7 @@ from leafloaf.health import BackendHealth
 from leafloaf.learning.budget import budget_profile
 from leafloaf.learning.dietary import posterior_avoid
 from leafloaf.learning.household import household_features
-from leafloaf.learning.nextbasket import next_basket_scores
+from leafloaf.learning.nextbasket import next_basket_top
 from leafloaf.learning.pacing import handover, paced
 from leafloaf.learning.population import (
     PopulationModel,
@@ -677,15 +677,16 @@ class GraphitiPersonalizationEngine:
         _check_user(user_id)
         _check_k(k)
         when = self._moment(at)
-        scores = next_basket_scores(
+        conflict = self._avoidances(user_id)
+        top = next_basket_top(
             self._user_stats(user_id),
             self.population,
             self.config,
             when.timestamp() / SECONDS_PER_DAY,
+            k,
+            lambda pid: conflict(pid) is None,
         )
-        conflict = self._avoidances(user_id)
-        ranked = sorted(scores.items(), key=lambda kv: (-kv[1][0], kv[0]))
-        top = [(pid, parts) for pid, parts in ranked if conflict(pid) is None][:k]
+        scores = dict(top)
         entries = [(parts[0], rank, pid) for rank, (pid, parts) in enumerate(top)]
         catalog = self.catalog
 

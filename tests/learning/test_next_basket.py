@@ -53,3 +53,27 @@ def test_stranger_and_naive_time(pop: GraphitiPersonalizationEngine) -> None:
 
 def test_at_defaults_to_the_engine_clock(pop: GraphitiPersonalizationEngine) -> None:
     assert pop.next_basket("ann").product_ids == pop.next_basket("ann", at=day(42)).product_ids
+
+
+@pytest.mark.parametrize("k", [1, 10, 60])
+def test_the_top_k_path_equals_sorting_every_score_on_real_shoppers(k: int) -> None:
+    """``next_basket_top`` picks from the neighbour array without building every score; it
+    must give exactly the list that sorting all of ``next_basket_scores`` gives, with any
+    filter (one that refuses many products makes it widen its pick)."""
+    from leafloaf.learning.nextbasket import next_basket_scores, next_basket_top
+    from tests.runtime.faults import real_events
+
+    data = real_events(20_000)
+    real = GraphitiPersonalizationEngine(data.catalog)
+    real.record_many(data.events)
+    real.fit()
+    pop_model = real.population
+    at = max(e.ts for e in data.events).timestamp() / 86_400 + 7
+    filters = [lambda pid: True, lambda pid: pid[-1] in "01234", lambda pid: pid.endswith("7")]
+    for user in sorted(real.users())[:40]:
+        stats = real._user_stats(user)
+        full = next_basket_scores(stats, pop_model, real.config, at)
+        ranked = sorted(full.items(), key=lambda kv: (-kv[1][0], kv[0]))
+        for keep in filters:
+            want = [(pid, parts) for pid, parts in ranked if keep(pid)][:k]
+            assert next_basket_top(stats, pop_model, real.config, at, k, keep) == want

@@ -53,13 +53,25 @@ class Neighbourhood:
         self, vector: Mapping[str, float], k: int, exclude: str | None = None
     ) -> dict[str, float]:
         """Similarity-weighted mean of the ``k`` nearest shoppers' vectors (raw shares)."""
+        summed = self.dense_scores(vector, k, exclude)
+        if summed is None:
+            return {}
+        nz = np.flatnonzero(summed)
+        return {self.items[i]: float(summed[i]) for i in nz.tolist()}
+
+    def dense_scores(
+        self, vector: Mapping[str, float], k: int, exclude: str | None = None
+    ) -> NDArray[np.float64] | None:
+        """:meth:`scores` as one array over :attr:`items` (zero where no neighbour bought the
+        product), or None when no neighbour is found: top-k readers pick from it directly,
+        without a dictionary of every product any neighbour ever bought."""
         idx = [self.item_index[p] for p in vector if p in self.item_index]
         if not idx or k <= 0:
-            return {}
+            return None
         weights = np.array([vector[self.items[i]] for i in idx])
         norm = float(np.sqrt((weights**2).sum()))
         if norm == 0:
-            return {}
+            return None
         weights /= norm
         starts, ends = self.col_starts[idx], self.col_starts[np.asarray(idx) + 1]
         users = np.concatenate([self.col_users[s:e] for s, e in zip(starts, ends, strict=True)])
@@ -71,7 +83,7 @@ class Neighbourhood:
             sims[self.user_index[exclude]] = 0.0
         k = min(k, int((sims > 0).sum()))
         if k == 0:
-            return {}
+            return None
         top = np.argpartition(-sims, k - 1)[:k]
         top_sims = sims[top]
         total = float(top_sims.sum())
@@ -82,9 +94,10 @@ class Neighbourhood:
         ]  # fmt: skip
         items = np.concatenate([r[0] for r in rows])
         vals = np.concatenate([r[1] for r in rows])
-        summed = np.bincount(items, weights=vals, minlength=len(self.items)) / total
-        nz = np.flatnonzero(summed)
-        return {self.items[i]: float(summed[i]) for i in nz.tolist()}
+        summed: NDArray[np.float64] = (
+            np.bincount(items, weights=vals, minlength=len(self.items)) / total
+        )
+        return summed
 
 
 def fit_neighbourhood(

@@ -10,7 +10,9 @@ on each user's validation basket — never per product or per data set in code.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+
+import numpy as np
 
 from leafloaf.config import EngineConfig
 from leafloaf.learning.population import PopulationModel
@@ -18,7 +20,10 @@ from leafloaf.learning.reorder import reorder_probabilities
 from leafloaf.learning.stats import UserStats
 from leafloaf.learning.usual import usual_scores
 
-__all__ = ["blend", "next_basket_scores"]
+__all__ = ["blend", "next_basket_scores", "next_basket_top"]
+
+Parts = tuple[float, float, float, float]
+"""(score, usual share, restock probability, neighbour share)."""
 
 
 def next_basket_scores(
@@ -67,3 +72,71 @@ def blend(
         personal = (1 - w_time) * u + w_time * r
         out[pid] = (alpha * personal + (1 - alpha) * n, u, r, n)
     return out
+
+
+def next_basket_top(
+    stats: UserStats,
+    population: PopulationModel,
+    config: EngineConfig,
+    at_day: float | None,
+    k: int,
+    keep: Callable[[str], bool],
+) -> list[tuple[str, Parts]]:
+    """The ``k`` best products that ``keep`` accepts, best first (ties by product id): the
+    same list as sorting all of :func:`next_basket_scores`, without building it.
+
+    The shopper's own products (a few dozen) are blended one by one. Every other product
+    scores ``(1 - personal_weight) × neighbour share``, so only the best of the dense
+    neighbour array are looked at: a partial sort picks them, ties at the cut included,
+    and the pick widens only when ``keep`` refuses too many.
+    """
+    days = stats.basket_days()
+    ref = days[-1] if days else (at_day or 0.0)
+    usual = usual_scores(stats, population, config, ref)
+    timing = reorder_probabilities(stats, population, at_day) if at_day is not None else {}
+    hood = population.neighbourhood
+    dense = None
+    if hood is not None and config.neighbours > 0 and days:
+        own = usual_scores(stats, None, config, ref)
+        dense = hood.dense_scores(own, config.neighbours, stats.user_id)
+    if dense is None or not dense.any():
+        ranked = sorted(blend(usual, {p: v[0] for p, v in timing.items()}, {},
+                              config.timing_weight, config.personal_weight).items(),
+                        key=lambda kv: (-kv[1][0], kv[0]))  # fmt: skip
+        return [(pid, parts) for pid, parts in ranked if keep(pid)][:k]
+    assert hood is not None
+    index, items = hood.item_index, hood.items
+    w_time = config.timing_weight if timing else 0.0
+    alpha = config.personal_weight
+    mine: dict[str, Parts] = {}
+    # blend's candidates: the shopper's usual products, and any they are due to restock
+    # that a neighbour also bought
+    extra = [p for p in timing if p not in usual and p in index and dense[index[p]] != 0]
+    for pid in [*usual, *extra]:
+        u = usual.get(pid, 0.0)
+        r = timing[pid][0] if pid in timing else 0.0
+        i = index.get(pid)
+        n = float(dense[i]) if i is not None else 0.0
+        mine[pid] = (alpha * ((1 - w_time) * u + w_time * r) + (1 - alpha) * n, u, r, n)
+    others = dense.copy()
+    for pid in mine:
+        i = index.get(pid)
+        if i is not None:
+            others[i] = 0.0  # scored above, with the shopper's own share
+    available = int(np.count_nonzero(others))
+    personal = sorted(mine.items(), key=lambda kv: (-kv[1][0], kv[0]))
+    width = k + 16
+    while True:
+        take = min(width, available)
+        picked: list[tuple[str, Parts]] = []
+        if take:
+            cut = np.argpartition(-others, take - 1)[:take]
+            floor = others[cut].min()
+            chosen = np.flatnonzero(others >= floor)  # ties at the cut: the id decides
+            picked = [(items[i], ((1 - alpha) * float(others[i]), 0.0, 0.0, float(others[i])))
+                      for i in chosen.tolist()]  # fmt: skip
+        merged = sorted([*personal, *picked], key=lambda kv: (-kv[1][0], kv[0]))
+        top = [(pid, parts) for pid, parts in merged if keep(pid)][:k]
+        if len(top) >= k or take >= available:
+            return top
+        width *= 4
