@@ -6,6 +6,8 @@ import math
 import random
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from leafloaf import Event, GraphitiPersonalizationEngine, Reason, UnknownProductError
 from tests.learning.builders import day, engine, history
@@ -162,3 +164,86 @@ def test_an_inferred_avoidance_is_left_out(pop: GraphitiPersonalizationEngine) -
     assert "sauce" not in [c.product_id for c in pop.complements("u1", ["pasta"], k=20)]
     assert not {a.attribute for a in pop.dietary_profile("u0").avoided} & sauce_attributes
     assert "sauce" in [c.product_id for c in pop.complements("u0", ["pasta"], k=20)]
+
+
+def test_a_strong_personal_repeat_item_is_proposed_without_cooccurring() -> None:
+    """ "fan" buys coffee in every order, never with pasta; nobody else buys coffee."""
+    eng = _population()
+    eng.record_many(history("fan", [["coffee", "milk"]] * 10 + [["pasta", "sauce"]]))
+    eng.fit()
+    assert eng.population.cooccurrence.together_count("pasta", "coffee") == 0.0
+    ranked = {c.product_id: c for c in eng.complements("fan", ["pasta"], k=5)}
+    assert "coffee" in ranked
+    codes = [r.code for r in ranked["coffee"].reasons]
+    assert codes == ["own_share", "history_weight"]
+    assert "coffee" not in {c.product_id for c in eng.complements("stranger", ["pasta"], k=20)}
+
+
+def test_a_new_shopper_gets_pure_cooccurrence(pop: GraphitiPersonalizationEngine) -> None:
+    co = pop.population.cooccurrence
+    added = co.added_value(["pasta"], pop.config.complement_prior)
+    positive = {c: sum(v.values()) for c, v in added.items() if sum(v.values()) > 0}
+    total = sum(positive.values())
+    got = {c.product_id: c.score for c in pop.complements("stranger", ["pasta"], k=20)}
+    assert got.keys() == positive.keys()
+    for candidate, value in positive.items():
+        assert got[candidate] == pytest.approx(value / total)
+
+
+def test_kappa_is_fitted_finite_positive_and_deterministic() -> None:
+    events = [
+        e
+        for u in range(30)
+        for e in history(
+            f"s{u}",
+            [["pasta", "sauce", "milk"] if w % 2 else ["bread", "eggs", "milk"] for w in range(5)],
+            start=day(u % 3),
+        )
+    ]
+    first, second = engine(now=day(60)), engine(now=day(60))
+    first.record_many(events)
+    shuffled = list(events)
+    random.Random(7).shuffle(shuffled)
+    second.record_many(shuffled)
+    first.fit()
+    second.fit()
+    fitted, again = first.population.complement_history, second.population.complement_history
+    assert math.isfinite(fitted.kappa) and fitted.kappa > 0
+    assert fitted.cases > 0
+    assert fitted == again
+    for user in ("s0", "s1", "stranger"):
+        assert first.complements(user, ["pasta"], k=10) == second.complements(user, ["pasta"], k=10)
+
+
+def test_kappa_without_repeat_history_falls_back_to_the_grid_middle() -> None:
+    eng = engine(now=day(60))
+    eng.record_many(history("one", [["pasta", "sauce"]]))
+    eng.fit()
+    assert eng.population.complement_history.cases == 0
+    assert math.isfinite(eng.population.complement_history.kappa)
+
+
+def test_avoided_products_are_never_proposed_even_as_own_repeats() -> None:
+    eng = _population()
+    eng.record_many(history("fan", [["coffee", "milk"]] * 10))
+    eng.fit()
+    assert "coffee" in {c.product_id for c in eng.complements("fan", ["pasta"], k=20)}
+    eng.declare_avoidance("fan", "aisle:coffee", at=day(60))
+    assert "coffee" not in {c.product_id for c in eng.complements("fan", ["pasta"], k=50)}
+
+
+_POP = _population()
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    basket=st.lists(st.sampled_from([*FILLERS, "pasta", "sauce", "carrots", "banana"]), max_size=6),
+    user=st.sampled_from(["u0", "u1", "u3", "stranger"]),
+    k=st.integers(min_value=0, max_value=30),
+)
+def test_scores_are_finite_and_bounded(basket: list[str], user: str, k: int) -> None:
+    ranked = _POP.complements(user, basket, k=k)
+    assert len(ranked) <= k
+    assert all(math.isfinite(c.score) and 0.0 < c.score <= 1.0 for c in ranked)
+    assert not {c.product_id for c in ranked} & set(basket)
+    assert [c.score for c in ranked] == sorted((c.score for c in ranked), reverse=True)
