@@ -24,7 +24,7 @@ DEFAULT_OUT = Path("reports")
 
 _EVALUATIONS = {
     "next-basket": "next-basket recommendation vs. G-TopFreq, P-TopFreq, TIFU-KNN",
-    "complements": "basket completion vs. global co-occurrence",
+    "complements": "basket completion vs. co-occurrence and own most-bought, paired bootstrap CI",
     "dietary": "planted avoidances: precision, recall, false-positive rate",
     "household": "merged accounts: ROC-AUC",
     "quantity": "suggested quantity vs. last quantity and global mode",

@@ -26,6 +26,7 @@ from leafloaf.errors import (
 )
 from leafloaf.health import BackendHealth
 from leafloaf.learning.budget import budget_profile
+from leafloaf.learning.complements import blend, cooccurrence_distribution, own_distribution
 from leafloaf.learning.dietary import posterior_avoid
 from leafloaf.learning.household import household_features
 from leafloaf.learning.nextbasket import next_basket_top
@@ -571,7 +572,14 @@ class GraphitiPersonalizationEngine:
                 if arrays is not None
                 else PurchaseColumns.from_records(snapshot.records())
             )
-            model = fit_population(users, purchases, self.catalog, snapshot.event_count(), vectors)
+            model = fit_population(
+                users,
+                purchases,
+                self.catalog,
+                snapshot.event_count(),
+                vectors,
+                complement_prior=config.complement_prior,
+            )
         finally:
             snapshot.close()
         self._models.clear()
@@ -832,7 +840,13 @@ class GraphitiPersonalizationEngine:
         )
 
     def complements(self, user_id: str, product_ids: Sequence[str], k: int = 5) -> list[Complement]:
-        """Products that go with ``product_ids`` (a basket), for this shopper."""
+        """Products that go with ``product_ids`` (a basket), for this shopper.
+
+        Each candidate's score is ``λ·own + (1−λ)·together``: its share of the shopper's own
+        purchases and of the basket's co-occurrence (both over products outside the basket),
+        with ``λ = orders / (orders + κ)`` and ``κ`` fitted by the population refit
+        (``engine.population.complement_history``). A new shopper gets pure co-occurrence.
+        """
         _check_user(user_id)
         _check_k(k)
         if isinstance(product_ids, str):
@@ -840,45 +854,56 @@ class GraphitiPersonalizationEngine:
         for pid in product_ids:
             if pid not in self.catalog:
                 raise UnknownProductError(pid, field="product_ids")
+        basket = list(dict.fromkeys(product_ids))
+        if not basket:
+            return []
         pop = self.population
+        co = pop.cooccurrence
         stats = self._user_stats(user_id)
-        orders = max(stats.orders, 1)
+        orders = stats.orders
+        kappa = pop.complement_history.kappa
+        weight = blend(orders, kappa)
         conflict = self._avoidances(user_id)
-        values = pop.cooccurrence.added_value(list(product_ids), self.config.complement_prior)
+        values = co.added_value(basket, self.config.complement_prior)
+        together = cooccurrence_distribution(values, basket)
+        own = (
+            own_distribution({p: it.lines for p, it in stats.items.items()}, basket)
+            if weight > 0
+            else {}
+        )
         scored = []
-        basket = set(product_ids)
-        for candidate, contributions in values.items():
-            if candidate in basket:
-                continue
-            added = sum(contributions.values())
-            if added <= 0:
-                continue
-            item = stats.items.get(candidate)
-            own = (item.lines / orders) if item is not None and item.lines > 0 else 0.0
+        for candidate in together.keys() | own.keys():
             if conflict(candidate) is not None:
                 continue  # the shopper avoids it (said so, or confidently inferred)
-            score = added * (1.0 + own)
-            scored.append((score, candidate, contributions, own))
+            score = weight * own.get(candidate, 0.0) + (1.0 - weight) * together.get(candidate, 0.0)
+            if score > 0:
+                scored.append((score, candidate))
         scored.sort(key=lambda s: (-s[0], s[1]))
         out = []
-        for score, candidate, contributions, own in scored[:k]:
-            anchor = max(contributions, key=lambda a: contributions[a])
-            co = pop.cooccurrence
-            together = co.together_count(anchor, candidate)
-            share = together / max(co.count(anchor), 1.0)
-            reasons = [
-                Reason.of(
-                    "bought_together",
-                    together=together,
-                    anchor_count=co.count(anchor),
-                    anchor=self.catalog.name(anchor),
-                    anchor_id=anchor,
-                    share=share,
-                    base_rate=co.base_rate(candidate),
+        for score, candidate in scored[:k]:
+            reasons = []
+            contributions = values.get(candidate, {})
+            if together.get(candidate, 0.0) > 0:
+                anchor = max(contributions, key=lambda a: (contributions[a], a))
+                n_together = co.together_count(anchor, candidate)
+                reasons.append(
+                    Reason.of(
+                        "bought_together",
+                        together=n_together,
+                        anchor_count=co.count(anchor),
+                        anchor=self.catalog.name(anchor),
+                        anchor_id=anchor,
+                        share=n_together / max(co.count(anchor), 1.0),
+                        base_rate=co.base_rate(candidate),
+                    )
                 )
-            ]
-            if own > 0:
-                reasons.append(Reason.of("own_share", share=own))
+            item = stats.items.get(candidate)
+            if item is not None and item.lines > 0:
+                reasons.append(Reason.of("own_share", share=item.lines / max(orders, 1)))
+            if weight > 0:
+                reasons.append(
+                    Reason.of("history_weight", orders=orders, weight=weight, kappa=kappa)
+                )
             out.append(
                 Complement(
                     product_id=candidate,

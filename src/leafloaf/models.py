@@ -535,6 +535,8 @@ REASON_TEXTS: dict[str, str] = {
     "bought it in the same order ({share:.0%}, vs {base_rate:.1%} of all shoppers buying it "
     "at all)",
     "own_share": "you buy it in {share:.0%} of your orders",
+    "history_weight": "your {orders} orders weigh {weight:.0%} against what other shoppers "
+    "buy together (half weight at {kappa:.3g} orders, learned from all shoppers' baskets)",
     # quantity
     "quantity_default": "nobody has bought it yet, so one",
     "quantity_personal": "you took {quantity:g} in {same:.0f} of your {lines:.0f} purchases of it",

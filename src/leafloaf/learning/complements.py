@@ -6,20 +6,38 @@ For a basket item ``b`` and a candidate ``c`` the shrunk confidence is
 given ``b`` than in any basket. Popular items that go with everything score near zero.
 Counts are per *shopper* (a shopper who buys ``b`` and ``c`` together in twenty baskets
 counts once), so one heavy buyer cannot make a pair look like a complement.
-Added values are summed over the basket and blended with how often this shopper buys the
-candidate. The counts are a batch job (numpy here; the same SQL runs on DuckDB/BigQuery).
+The counts are a batch job (numpy here; the same SQL runs on DuckDB/BigQuery).
+
+What a shopper adds to a basket is read as a mixture of two distributions over candidates
+(everything not already in the basket): the shopper's own repeat distribution (their
+purchased lines per item, normalised) and the basket's co-occurrence distribution (the
+positive added values summed over the basket, normalised). The weight of the own part is
+``λ = n / (n + κ)`` for a shopper with ``n`` orders, so a new shopper gets pure
+co-occurrence and a long history leans on itself. ``κ`` is not set by hand: the
+population refit holds out each shopper's latest basket, hides one of its items, and
+keeps the ``κ`` under which the hidden items are most likely (:func:`fit_history_strength`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import math
+import zlib
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from itertools import pairwise
 
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["CoOccurrence", "fit_cooccurrence"]
+__all__ = [
+    "CoOccurrence",
+    "HistoryStrength",
+    "blend",
+    "cooccurrence_distribution",
+    "fit_cooccurrence",
+    "fit_history_strength",
+    "own_distribution",
+]
 
 
 @dataclass(frozen=True)
@@ -275,4 +293,155 @@ def fit_cooccurrence_columns(
         neighbour=(uniq % p).astype(np.int32),
         together=cnt.astype(np.float32),
         starts=np.searchsorted(left_item, np.arange(n_products + 1)).astype(np.int64),
+    )
+
+
+def cooccurrence_distribution(
+    added: Mapping[str, Mapping[str, float]], basket: Sequence[str]
+) -> dict[str, float]:
+    """``P(candidate | basket)`` from :meth:`CoOccurrence.added_value`: positive summed
+    added values, normalised over the candidates outside the basket.
+
+    >>> cooccurrence_distribution({"a": {"x": 0.3}, "b": {"x": 0.1, "y": -0.2}, "x": {}}, ["x"])
+    {'a': 1.0}
+    """
+    inside = set(basket)
+    sums = {c: sum(v.values()) for c, v in added.items() if c not in inside}
+    positive = {c: v for c, v in sums.items() if v > 0}
+    total = math.fsum(positive.values())
+    return {c: v / total for c, v in positive.items()} if total > 0 else {}
+
+
+def own_distribution(lines: Mapping[str, float], basket: Sequence[str]) -> dict[str, float]:
+    """The shopper's repeat distribution: purchased lines per item outside the basket,
+    normalised.
+
+    >>> own_distribution({"a": 3.0, "b": 1.0, "x": 4.0}, ["x"])
+    {'a': 0.75, 'b': 0.25}
+    """
+    inside = set(basket)
+    kept = {c: v for c, v in lines.items() if v > 0 and c not in inside}
+    total = math.fsum(kept.values())
+    return {c: v / total for c, v in kept.items()} if total > 0 else {}
+
+
+def blend(orders: float, kappa: float) -> float:
+    """Weight of the shopper's own distribution, ``n / (n + κ)``.
+
+    >>> blend(0, 4.0), blend(4, 4.0)
+    (0.0, 0.5)
+    """
+    return orders / (orders + kappa) if orders > 0 else 0.0
+
+
+@dataclass(frozen=True)
+class HistoryStrength:
+    """The fitted ``κ`` (in orders) and the evidence it was chosen on."""
+
+    kappa: float
+    cases: int
+    """Held-out baskets whose hidden item either distribution could explain."""
+    log_likelihood: float
+    """Mean log-probability of the hidden items at ``kappa`` (0 without cases)."""
+
+
+# The search range, in orders: from "a fraction of one order already outweighs the
+# population" to "thousands of orders before it does". Quarter steps in log2 are finer
+# than the held-out likelihood can tell apart on a few hundred cases.
+_KAPPA_GRID = 2.0 ** np.arange(-4.0, 12.25, 0.25)
+_DEFAULT = HistoryStrength(kappa=float(2.0**4), cases=0, log_likelihood=0.0)
+"""Before any shopper has two baskets: nothing to fit on; a middle of the grid."""
+
+
+def _crc(text: str) -> int:
+    return zlib.crc32(text.encode())
+
+
+def fit_history_strength(
+    user: NDArray[np.int64],
+    basket: NDArray[np.int64],
+    product: NDArray[np.int64],
+    day: NDArray[np.float64],
+    product_ids: Sequence[str],
+    prior_strength: float,
+    max_cases: int = 2000,
+) -> HistoryStrength:
+    """Choose ``κ`` by held-out likelihood on the log itself.
+
+    Each shopper with two or more baskets holds out the latest (ties broken by content),
+    and one of its items is hidden (chosen by a hash of the product and basket, so the
+    same events in any order give the same cases). Co-occurrence is refit without the
+    held-out baskets; for each case the hidden item's probability under the own and the
+    co-occurrence distribution is taken given the rest of the basket, and the grid value
+    of ``κ`` maximising the mean ``log(λ·own + (1−λ)·co)`` wins (ties: the smaller).
+    Cases neither distribution explains carry no information about ``κ`` and are left
+    out. At most ``max_cases`` shoppers are used (those with the smallest basket hashes).
+    """
+    if len(product) == 0:
+        return _DEFAULT
+    p_hash = np.asarray([_crc(p) for p in product_ids], dtype=np.int64)
+    n_baskets = int(basket.max()) + 1
+    start = np.full(n_baskets, np.inf)
+    np.minimum.at(start, basket, day)
+    owner = np.full(n_baskets, -1, dtype=np.int64)
+    owner[basket] = user
+    distinct = np.unique(basket * max(len(product_ids), 1) + product)
+    d_basket, d_product = distinct // max(len(product_ids), 1), distinct % max(len(product_ids), 1)
+    signature = np.zeros(n_baskets, dtype=np.int64)
+    np.add.at(signature, d_basket, p_hash[d_product])
+    signature %= 2**32
+    size = np.bincount(d_basket, minlength=n_baskets)
+    present = np.flatnonzero(owner >= 0)
+    # latest basket per shopper: by start day, then by content (never by arrival order)
+    order = present[np.lexsort((signature[present], start[present], owner[present]))]
+    last_of_group = np.r_[owner[order][1:] != owner[order][:-1], True]
+    per_user = np.bincount(owner[present], minlength=int(user.max()) + 1)
+    latest = order[last_of_group]
+    eligible = latest[(per_user[owner[latest]] >= 2) & (size[latest] >= 2)]
+    if len(eligible) == 0:
+        return _DEFAULT
+    eligible = eligible[np.lexsort((eligible, signature[eligible]))][:max_cases]
+    held = np.zeros(n_baskets, dtype=bool)
+    held[eligible] = True
+    keep = ~held[basket]
+    co = fit_cooccurrence_columns(user[keep], basket[keep], product[keep], product_ids)
+    chosen_user = np.zeros(int(user.max()) + 1, dtype=bool)
+    chosen_user[owner[eligible]] = True
+    prior_rows = keep & chosen_user[user]
+    lines: dict[int, dict[str, float]] = {}
+    key, count = np.unique(
+        user[prior_rows] * max(len(product_ids), 1) + product[prior_rows], return_counts=True
+    )
+    for k, c in zip(key.tolist(), count.tolist(), strict=True):
+        u, p = divmod(k, max(len(product_ids), 1))
+        lines.setdefault(u, {})[product_ids[p]] = float(c)
+    in_basket: dict[int, list[int]] = {}
+    for b, p in zip(d_basket.tolist(), d_product.tolist(), strict=True):
+        if held[b]:
+            in_basket.setdefault(b, []).append(p)
+    own_p: list[float] = []
+    co_p: list[float] = []
+    orders: list[float] = []
+    for b in eligible.tolist():
+        items = in_basket[b]
+        mixed = [(((int(p_hash[p]) * 2654435761) ^ int(signature[b])) % 2**32, p) for p in items]
+        hidden = product_ids[min(mixed)[1]]
+        rest = sorted(product_ids[p] for p in items if product_ids[p] != hidden)
+        u = int(owner[b])
+        own = own_distribution(lines.get(u, {}), rest).get(hidden, 0.0)
+        joint = cooccurrence_distribution(co.added_value(rest, prior_strength), rest)
+        together = joint.get(hidden, 0.0)
+        if own > 0 or together > 0:
+            own_p.append(own)
+            co_p.append(together)
+            orders.append(float(per_user[u] - 1))
+    if not own_p:
+        return _DEFAULT
+    own_a, co_a, n = np.asarray(own_p), np.asarray(co_p), np.asarray(orders)
+    weight = n[None, :] / (n[None, :] + _KAPPA_GRID[:, None])
+    with np.errstate(divide="ignore"):
+        ll = np.log(weight * own_a + (1.0 - weight) * co_a).mean(axis=1)
+    best = int(np.argmax(ll))
+    return HistoryStrength(
+        kappa=float(_KAPPA_GRID[best]), cases=len(own_p), log_likelihood=float(ll[best])
     )

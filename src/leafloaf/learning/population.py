@@ -19,8 +19,10 @@ from numpy.typing import NDArray
 from leafloaf.catalog import Catalog
 from leafloaf.learning.complements import (
     CoOccurrence,
+    HistoryStrength,
     fit_cooccurrence,
     fit_cooccurrence_columns,
+    fit_history_strength,
 )
 from leafloaf.learning.dietary import AttributeRates, fit_attribute_rates
 from leafloaf.learning.household import HouseholdModel, fit_household_model
@@ -46,6 +48,12 @@ class PopulationModel:
     category_lines: dict[str, float] = field(default_factory=dict)
     attribute_rates: AttributeRates | None = None
     cooccurrence: CoOccurrence = field(default_factory=lambda: fit_cooccurrence([]))
+    complement_history: HistoryStrength = field(
+        default_factory=lambda: fit_history_strength(
+            *(np.zeros(0, dtype=np.int64),) * 3, np.zeros(0), [], 0.0
+        )
+    )
+    """Fitted κ of complements' own-history weight ``n / (n + κ)`` (learning/complements)."""
     interval_shape: float = 2.0
     """Gamma shape κ of inter-purchase intervals relative to their mean (pooled)."""
     median_gap: float = 7.0
@@ -214,10 +222,13 @@ def fit_population(
     share_vectors: (
         Mapping[str, Mapping[str, float]] | Iterable[tuple[str, Mapping[str, float]]] | None
     ) = None,
+    complement_prior: float = 5.0,
 ) -> PopulationModel:
     """Fit every population statistic from all shoppers' rows and the event log.
 
-    ``share_vectors`` (each shopper's recency-weighted order shares) feed the neighbourhood.
+    ``share_vectors`` (each shopper's recency-weighted order shares) feed the neighbourhood;
+    ``complement_prior`` is the co-occurrence shrinkage the engine serves with (the
+    complements' ``κ`` is fitted under it).
     """
     model = PopulationModel(n_users=len(users), events_at_fit=event_count)
     attr_index: dict[str, int] = {}
@@ -273,6 +284,14 @@ def fit_population(
     model.n_baskets = columns.n_baskets
     model.cooccurrence = fit_cooccurrence_columns(
         columns.user, columns.basket, columns.product, columns.product_ids
+    )
+    model.complement_history = fit_history_strength(
+        columns.user,
+        columns.basket,
+        columns.product,
+        columns.day,
+        columns.product_ids,
+        complement_prior,
     )
     model.interval_shape = _interval_shape_columns(columns)
     if gaps:
