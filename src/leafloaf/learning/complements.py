@@ -364,7 +364,7 @@ def fit_history_strength(
     day: NDArray[np.float64],
     product_ids: Sequence[str],
     prior_strength: float,
-    max_cases: int = 2000,
+    max_cases: int = 500,
 ) -> HistoryStrength:
     """Choose ``κ`` by held-out likelihood on the log itself.
 
@@ -416,9 +416,10 @@ def fit_history_strength(
         u, p = divmod(k, max(len(product_ids), 1))
         lines.setdefault(u, {})[product_ids[p]] = float(c)
     in_basket: dict[int, list[int]] = {}
-    for b, p in zip(d_basket.tolist(), d_product.tolist(), strict=True):
-        if held[b]:
-            in_basket.setdefault(b, []).append(p)
+    mine = held[d_basket]  # only the held-out baskets' lines: a loop over all of them would
+    # cost Python objects per line of the whole log
+    for b, p in zip(d_basket[mine].tolist(), d_product[mine].tolist(), strict=True):
+        in_basket.setdefault(b, []).append(p)
     own_p: list[float] = []
     co_p: list[float] = []
     orders: list[float] = []
