@@ -154,8 +154,10 @@ def main() -> None:
         for a in engine.dietary_profile("maya").avoided
     )
 
-    print("\n== complements for a basket with spaghetti (Maya)")
+    print("\n== complements for a basket with spaghetti (Maya, then a new shopper)")
+    # Maya's own habits weigh in (she has 12 orders); a new shopper gets what others buy
     show(f"{c.name}: {c.reasons[0]}" for c in engine.complements("maya", ["pasta"], k=3))
+    show(f"{c.name}: {c.reasons[0]}" for c in engine.complements("newcomer", ["pasta"], k=3))
 
     print("\n== suggested quantity (Maya)")
     for pid in ("bananas", "eggs"):

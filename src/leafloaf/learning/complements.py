@@ -365,6 +365,7 @@ def fit_history_strength(
     product_ids: Sequence[str],
     prior_strength: float,
     max_cases: int = 500,
+    max_shoppers: int = 5_000,
 ) -> HistoryStrength:
     """Choose ``κ`` by held-out likelihood on the log itself.
 
@@ -375,7 +376,9 @@ def fit_history_strength(
     co-occurrence distribution is taken given the rest of the basket, and the grid value
     of ``κ`` maximising the mean ``log(λ·own + (1−λ)·co)`` wins (ties: the smaller).
     Cases neither distribution explains carry no information about ``κ`` and are left
-    out. At most ``max_cases`` shoppers are used (those with the smallest basket hashes).
+    out. At most ``max_cases`` shoppers are used (those with the smallest basket hashes),
+    and the co-occurrence is refit on at most ``max_shoppers`` (theirs and the next by
+    hash), so the fit's cost does not grow with the population.
     """
     if len(product) == 0:
         return _DEFAULT
@@ -403,7 +406,18 @@ def fit_history_strength(
     eligible = eligible[np.lexsort((eligible, signature[eligible]))][:max_cases]
     held = np.zeros(n_baskets, dtype=bool)
     held[eligible] = True
-    keep = ~held[basket]
+    # the cases' co-occurrence from a bounded sample of shoppers (the cases' own, then
+    # those whose baskets hash lowest): it costs the same at any population size, and a
+    # few thousand shoppers estimate the distribution κ weighs against the own one
+    user_sig = np.zeros(int(user.max()) + 1, dtype=np.int64)
+    np.add.at(user_sig, owner[present], signature[present])
+    user_sig %= 2**32
+    sampled = np.zeros(len(user_sig), dtype=bool)
+    sampled[owner[eligible]] = True
+    others = np.flatnonzero(~sampled & (per_user > 0))
+    room = max(0, max_shoppers - int(sampled.sum()))
+    sampled[others[np.argsort(user_sig[others], kind="stable")][:room]] = True
+    keep = ~held[basket] & sampled[user]
     co = fit_cooccurrence_columns(user[keep], basket[keep], product[keep], product_ids)
     chosen_user = np.zeros(int(user.max()) + 1, dtype=bool)
     chosen_user[owner[eligible]] = True
