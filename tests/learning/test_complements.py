@@ -247,3 +247,39 @@ def test_scores_are_finite_and_bounded(basket: list[str], user: str, k: int) -> 
     assert all(math.isfinite(c.score) and 0.0 < c.score <= 1.0 for c in ranked)
     assert not {c.product_id for c in ranked} & set(basket)
     assert [c.score for c in ranked] == sorted((c.score for c in ranked), reverse=True)
+
+
+def test_kappa_from_a_sample_of_shoppers_does_not_depend_on_arrival_order(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """With fewer shoppers allowed than there are, the co-occurrence for fitting κ comes
+    from a sample chosen by content, never by the order events arrived in."""
+    from leafloaf.learning import complements as module
+
+    fit = module.fit_history_strength
+    monkeypatch.setattr(
+        module, "fit_history_strength",
+        lambda *a, **kw: fit(*a, **{**kw, "max_cases": 6, "max_shoppers": 10}),
+    )  # fmt: skip
+    import leafloaf.learning.population as population
+
+    monkeypatch.setattr(population, "fit_history_strength", module.fit_history_strength)
+    events = [
+        e
+        for u in range(40)
+        for e in history(
+            f"s{u}",
+            [["pasta", "sauce", "milk"] if (w + u) % 3 else ["bread", "eggs"] for w in range(5)],
+            start=day(u % 4),
+        )
+    ]
+    shuffled = list(events)
+    random.Random(11).shuffle(shuffled)
+    fitted = []
+    for stream in (events, shuffled):
+        eng = engine(now=day(60))
+        eng.record_many(stream)
+        eng.fit()
+        fitted.append(eng.population.complement_history)
+    assert fitted[0] == fitted[1]
+    assert 0 < fitted[0].cases <= 6 and math.isfinite(fitted[0].kappa)
