@@ -26,25 +26,38 @@ Parts = tuple[float, float, float, float]
 """(score, usual share, restock probability, neighbour share)."""
 
 
+def _signals(
+    stats: UserStats, population: PopulationModel, config: EngineConfig, at_day: float | None
+) -> tuple[dict[str, float], dict[str, float], dict[str, float] | None]:
+    """The shopper's usual shares, restock probabilities, and their own share vector (the
+    neighbours' query; None when no neighbourhood applies)."""
+    days = stats.basket_days()
+    ref = days[-1] if days else (at_day or 0.0)
+    usual = usual_scores(stats, population, config, ref)
+    timing = reorder_probabilities(stats, population, at_day) if at_day is not None else {}
+    own = None
+    if population.neighbourhood is not None and config.neighbours > 0 and days:
+        own = usual_scores(stats, None, config, ref)
+    return usual, {p: v[0] for p, v in timing.items()}, own
+
+
+def _mix(u: float, r: float, n: float, w_time: float, alpha: float) -> Parts:
+    """One product's blend of its usual share, restock probability and neighbour share."""
+    return (alpha * ((1 - w_time) * u + w_time * r) + (1 - alpha) * n, u, r, n)
+
+
 def next_basket_scores(
     stats: UserStats,
     population: PopulationModel,
     config: EngineConfig,
     at_day: float | None,
-) -> dict[str, tuple[float, float, float, float]]:
+) -> dict[str, Parts]:
     """``{product: (score, usual share, restock probability, neighbour share)}``."""
-    days = stats.basket_days()
-    ref = days[-1] if days else (at_day or 0.0)
-    usual = usual_scores(stats, population, config, ref)
-    timing = reorder_probabilities(stats, population, at_day) if at_day is not None else {}
+    usual, restock, own = _signals(stats, population, config, at_day)
     neighbours: dict[str, float] = {}
-    if population.neighbourhood is not None and config.neighbours > 0 and days:
-        own = usual_scores(stats, None, config, ref)
+    if own is not None and population.neighbourhood is not None:
         neighbours = population.neighbourhood.scores(own, config.neighbours, stats.user_id)
-    return blend(
-        usual, {p: v[0] for p, v in timing.items()}, neighbours,
-        config.timing_weight, config.personal_weight,
-    )  # fmt: skip
+    return blend(usual, restock, neighbours, config.timing_weight, config.personal_weight)
 
 
 def blend(
@@ -53,7 +66,7 @@ def blend(
     neighbours: Mapping[str, float],
     timing_weight: float,
     personal_weight: float,
-) -> dict[str, tuple[float, float, float, float]]:
+) -> dict[str, Parts]:
     """Combine the three signals: ``{product: (score, usual, timing, neighbours)}``.
 
     A missing signal gives its weight back to the others (no timing → frequency only,
@@ -64,14 +77,11 @@ def blend(
     """
     w_time = timing_weight if timing else 0.0
     alpha = personal_weight if neighbours else 1.0
-    out = {}
-    for pid in set(usual) | set(neighbours):
-        u = usual.get(pid, 0.0)
-        r = timing.get(pid, 0.0)
-        n = neighbours.get(pid, 0.0)
-        personal = (1 - w_time) * u + w_time * r
-        out[pid] = (alpha * personal + (1 - alpha) * n, u, r, n)
-    return out
+    return {
+        pid: _mix(usual.get(pid, 0.0), timing.get(pid, 0.0), neighbours.get(pid, 0.0),
+                  w_time, alpha)
+        for pid in set(usual) | set(neighbours)
+    }  # fmt: skip
 
 
 def next_basket_top(
@@ -90,34 +100,26 @@ def next_basket_top(
     neighbour array are looked at: a partial sort picks them, ties at the cut included,
     and the pick widens only when ``keep`` refuses too many.
     """
-    days = stats.basket_days()
-    ref = days[-1] if days else (at_day or 0.0)
-    usual = usual_scores(stats, population, config, ref)
-    timing = reorder_probabilities(stats, population, at_day) if at_day is not None else {}
+    usual, restock, own = _signals(stats, population, config, at_day)
     hood = population.neighbourhood
     dense = None
-    if hood is not None and config.neighbours > 0 and days:
-        own = usual_scores(stats, None, config, ref)
+    if own is not None and hood is not None:
         dense = hood.dense_scores(own, config.neighbours, stats.user_id)
-    if dense is None or not dense.any():
-        ranked = sorted(blend(usual, {p: v[0] for p, v in timing.items()}, {},
-                              config.timing_weight, config.personal_weight).items(),
-                        key=lambda kv: (-kv[1][0], kv[0]))  # fmt: skip
+    if hood is None or dense is None or not dense.any():
+        scores = blend(usual, restock, {}, config.timing_weight, config.personal_weight)
+        ranked = sorted(scores.items(), key=lambda kv: (-kv[1][0], kv[0]))
         return [(pid, parts) for pid, parts in ranked if keep(pid)][:k]
-    assert hood is not None
     index, items = hood.item_index, hood.items
-    w_time = config.timing_weight if timing else 0.0
+    w_time = config.timing_weight if restock else 0.0
     alpha = config.personal_weight
-    mine: dict[str, Parts] = {}
     # blend's candidates: the shopper's usual products, and any they are due to restock
     # that a neighbour also bought
-    extra = [p for p in timing if p not in usual and p in index and dense[index[p]] != 0]
+    extra = [p for p in restock if p not in usual and p in index and dense[index[p]] != 0]
+    mine: dict[str, Parts] = {}
     for pid in [*usual, *extra]:
-        u = usual.get(pid, 0.0)
-        r = timing[pid][0] if pid in timing else 0.0
         i = index.get(pid)
         n = float(dense[i]) if i is not None else 0.0
-        mine[pid] = (alpha * ((1 - w_time) * u + w_time * r) + (1 - alpha) * n, u, r, n)
+        mine[pid] = _mix(usual.get(pid, 0.0), restock.get(pid, 0.0), n, w_time, alpha)
     others = dense.copy()
     for pid in mine:
         i = index.get(pid)
@@ -133,7 +135,7 @@ def next_basket_top(
             cut = np.argpartition(-others, take - 1)[:take]
             floor = others[cut].min()
             chosen = np.flatnonzero(others >= floor)  # ties at the cut: the id decides
-            picked = [(items[i], ((1 - alpha) * float(others[i]), 0.0, 0.0, float(others[i])))
+            picked = [(items[i], _mix(0.0, 0.0, float(others[i]), w_time, alpha))
                       for i in chosen.tolist()]  # fmt: skip
         merged = sorted([*personal, *picked], key=lambda kv: (-kv[1][0], kv[0]))
         top = [(pid, parts) for pid, parts in merged if keep(pid)][:k]
