@@ -408,8 +408,8 @@ DIALOGUES: list[tuple[str, list[Turn]]] = [
         "n30",
         [
             ("what's good for breakfast", ["search"], {}),
-            ("add the first one", ["add"], {"Natural Classic Pork Breakfast Sausage": 1}),
-            ("show my cart", ["show_cart"], {"Natural Classic Pork Breakfast Sausage": 1}),
+            ("add the first one", ["add"], {"Honey Nut Cheerios": 1}),
+            ("show my cart", ["show_cart"], {"Honey Nut Cheerios": 1}),
         ],
     ),
     (

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from leafloaf import Product
 from leafloaf.search.base import QueryMatch
-from leafloaf.search.lexical import channel, function_words, tier_order
+from leafloaf.search.lexical import FILED_COVERAGE, channel, function_words, tier_order
 from leafloaf.search.local import LocalSearch
 
 
@@ -140,7 +141,8 @@ def test_a_query_that_is_a_category_name_retrieves_that_category() -> None:
     search, products = _search([*named, *fruits, ("Fruit Snacks", "candy")])
     tiers = {products[int(h.product_id)].name: h.score for h in search.search("fresh fruits", k=7)}
     assert min(tiers[n] for n, _ in fruits) > max(tiers[n] for n, _ in named)
-    assert max(tiers[n] for n, _ in fruits) == 2.0  # every word, and the aisle's head
+    # filed there, though no name says "fresh fruits": the tier just below a full match
+    assert max(tiers[n] for n, _ in fruits) == pytest.approx(2.0 * FILED_COVERAGE)
     # one word of the aisle's name is not its name: "fruit" matches the aisle field only
     partial = {products[int(h.product_id)].name: h.score for h in search.search("fruit", k=7)}
     assert max(partial[n] for n, _ in fruits) < 2.0
@@ -168,3 +170,16 @@ def test_query_matches_read_words_as_the_search_does() -> None:
     # a query naming the aisle matches every word of the products filed there
     assert _said(search, products, "fresh fruits")["Organic Strawberries 3"].missing == ()
     assert search.query_matches("milk", ["no-such-id"]) == {}
+
+
+def test_a_category_query_puts_its_named_products_first_and_other_aisles_last() -> None:
+    wines = [(n, "white wines") for n in ("Natural White Wine", "Sauvignon Blanc", "Pinot Grigio")]
+    cooking = [(f"White Cooking Wine {i}", "oils vinegars") for i in range(3)]
+    search, products = _search([*cooking, *wines])
+    popular = {str(i): 1000.0 for i in range(3)}  # the cooking wines sell far more
+    hits = search.search_with_prior("white wine", k=6, prior=popular)
+    names = [products[int(h.product_id)].name for h in hits]
+    # the wine named "white wine" first, the other white wines next, cooking wine last
+    assert names[0] == "Natural White Wine"
+    assert set(names[1:3]) == {"Sauvignon Blanc", "Pinot Grigio"}
+    assert all(n.startswith("White Cooking Wine") for n in names[3:])

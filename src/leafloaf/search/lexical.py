@@ -20,7 +20,8 @@ Everything here is estimated from the products indexed, never from a word list:
 * **Coverage**: the query words matched, each weighted by its inverse document frequency
   in the catalog, as a share of all of them (1 when every word matched in the name). A
   query whose words are exactly a category's name (an aisle or department: ``fresh
-  fruits``, ``lunch meat``, ``snacks``) names that category: its products cover it fully.
+  fruits``, ``lunch meat``, ``snacks``) names that category: its products come first
+  (those whose names hold the words too before the rest), then products filed elsewhere.
 * **Head noun**: a product name's head is the word most likely to end a name in this
   catalog (its share of last positions, smoothed), preferring later words; an aisle
   name's head and the query's head the same way (``milk`` in ``oat milk``, ``cheez`` in
@@ -77,6 +78,10 @@ MIN_WEIGHT = 0.02
 BRAND_WEIGHT = 0.8
 AISLE_WEIGHT = 0.5
 DEPARTMENT_WEIGHT = 0.25
+FILED_COVERAGE = 1.0 - 1e-3
+"""When a query names a category, a product filed under it scores at least twice this (a
+tier right below the products whose names say it too); a product filed elsewhere keeps
+this squared share of its score (a tier below every filed one). An order, not a weight."""
 HEAD_DECAY = 0.5
 """Each step back from the end of a name halves a word's claim to be its head."""
 JOINER_EDGE_SHARE = 0.1
@@ -483,12 +488,8 @@ class FieldIndex:
                 self._match(stem, weight, matched)
             scores += idf * matched
             total += idf
-        # a query that is a category's name ("fresh fruits", "lunch meat", "snacks") asks
-        # for the products filed under it: each of them matches every word, as by name
         asked = frozenset(max(r, key=lambda s: r[s]) for _, r in pairs)
         filed = self.category_rows.get(asked)
-        if filed is not None:
-            scores[filed] = total
         scores /= total
         head = pairs[self._query_head([max(r, key=lambda s: r[s]) for _, r in pairs])][1]
         is_head = np.zeros(self.size)
@@ -500,6 +501,16 @@ class FieldIndex:
                 match = (self.heads == index) | (self.aisle_heads == index)
                 is_head = np.maximum(is_head, weight * match)
         scores += np.where(scores > 0, is_head, 0.0)
+        if filed is not None:
+            # a query that is a category's name ("fresh fruits", "white wine", "snacks")
+            # asks for the products filed under it: each of them is what was asked, just
+            # below one whose own name says so too ("ice cream": Vanilla Ice Cream, then
+            # the ice cubes filed beside it), and above any product filed elsewhere that
+            # only mentions the words (cooking wine for "white wine")
+            inside = np.zeros(self.size, dtype=bool)
+            inside[filed] = True
+            scores = np.where(inside, np.maximum(scores, 2.0 * FILED_COVERAGE),
+                              scores * FILED_COVERAGE**2)  # fmt: skip
         return scores, corrected
 
     def _query_head(self, stems: Sequence[str]) -> int:
