@@ -22,6 +22,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from leafloaf.models import Product
 
@@ -106,6 +107,7 @@ def _measure(n: str | None, unit: str) -> tuple[str, float] | None:
     return dimension, value * factor
 
 
+@lru_cache(maxsize=8192)  # catalogs repeat a few thousand size strings; refits reread them
 def parse_package_size(text: str | None) -> PackageSize | None:
     """The dimension and base-unit amount a package size names, or ``None`` if unreadable.
 

@@ -304,7 +304,7 @@ def fit_population(
         model.median_gap = float(np.median(gaps))
     model.repeat_after = _repeat_after(times_bought)
     model.product_quantities = {pid: dict(h) for pid, h in quantities.items()}
-    fit_prices(model, catalog, price_acc, users)
+    fit_prices(model, catalog, price_acc, columns)
     if model.prices is not None:
         model.prices = fit_price_weight(
             columns, catalog, model.prices, model.item_lines, model.category_lines, item_prior
@@ -320,7 +320,7 @@ def fit_prices(
     model: PopulationModel,
     catalog: Catalog,
     observed: dict[str, list[float]],
-    users: Mapping[str, UserStats],
+    columns: PurchaseColumns | None = None,
 ) -> None:
     """Mean log price per product (observed, else catalog), its spread per category, and the
     unit-price model with every shopper's position (learning/prices)."""
@@ -340,7 +340,7 @@ def fit_prices(
             model.category_price[category] = (float(arr.mean()), float(arr.std()) + 1e-3)
     if model.item_log_price:
         model.prices, positions = fit_price_model(
-            catalog, model.item_log_price, model.item_lines, users.values()
+            catalog, model.item_log_price, model.item_lines, columns
         )
         model.price_positions = np.asarray(positions, dtype=np.float64)
 

@@ -36,7 +36,7 @@ from __future__ import annotations
 import math
 import zlib
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -160,13 +160,15 @@ def fit_price_model(
     catalog: Catalog,
     item_log_price: Mapping[str, float],
     item_lines: Mapping[str, float],
-    users: Iterable[UserStats],
+    columns: Any | None = None,
 ) -> tuple[PriceModel, list[float]]:
     """Positions per product and the population priors; also every shopper's position.
 
     ``item_log_price`` is each product's mean log price per package, ``item_lines`` its
     purchased lines over all shoppers (the weights of "what the population buys"). A group
     needs two or more purchased products with different unit prices to place anything.
+    ``columns`` (the log's :class:`~leafloaf.learning.population.PurchaseColumns`) gives
+    the shoppers' lines the priors are fitted on; without it they keep neutral defaults.
     """
     z: dict[str, float] = {}
     cheaper: dict[str, float] = {}
@@ -198,44 +200,51 @@ def fit_price_model(
             z[pid] = max(min((lu - median) / scale, _Z_CLIP), -_Z_CLIP)
             cheaper[pid] = q
             group_of[pid] = group
-    per_shopper: list[tuple[float, float, float, float, float]] = []  # n, Σz, Σz², Σq, Σq²
-    for stats in users:
-        n = s = s2 = k = k2 = 0.0
-        for pid, item in stats.items.items():
-            zp = z.get(pid)
-            if zp is None or item.lines <= 0:
-                continue
-            n += item.lines
-            s += item.lines * zp
-            s2 += item.lines * zp * zp
-            k += item.lines * cheaper[pid]
-            k2 += item.lines * cheaper[pid] ** 2
-        if n > 0:
-            per_shopper.append((n, s, s2, k, k2))
-    shrinkage, within = _shrinkage([(r[0], r[1], r[2]) for r in per_shopper])
-    strength, cheaper_within = _shrinkage([(r[0], r[3], r[4]) for r in per_shopper])
-    lines = sum(r[0] for r in per_shopper)
-    rate = sum(r[3] for r in per_shopper) / lines if lines else 0.5
+    rows = _shopper_rows(columns, z, cheaper) if columns is not None else np.zeros((0, 5))
+    shrinkage, within = _shrinkage(rows[:, 0], rows[:, 1], rows[:, 2])
+    strength, cheaper_within = _shrinkage(rows[:, 0], rows[:, 3], rows[:, 4])
+    lines = float(rows[:, 0].sum())
+    rate = float(rows[:, 3].sum()) / lines if lines else 0.5
     rate = min(max(rate, 1e-6), 1 - 1e-6)
     prior = (strength * rate, strength * (1 - rate))
     model = PriceModel(z, cheaper, group_of, shrinkage, within, prior, cheaper_within)
-    positions = sorted(s / (n + shrinkage) for n, s, *_ in per_shopper)
+    positions = np.sort(rows[:, 1] / (rows[:, 0] + shrinkage)).tolist()
     return model, positions
 
 
-def _shrinkage(rows: list[tuple[float, float, float]]) -> tuple[float, float]:
-    """``(σ² / τ², σ²)`` from per-shopper ``(lines, Σ value, Σ value²)``: the variance of
+def _shopper_rows(
+    columns: Any, z: Mapping[str, float], cheaper: Mapping[str, float]
+) -> NDArray[np.float64]:
+    """Per shopper with comparable lines: lines, Σ z, Σ z², Σ cheaper, Σ cheaper² (the same
+    lines ``shopper_prices`` reads from a shopper's statistics, summed over the log)."""
+    if len(columns.product) == 0:
+        return np.zeros((0, 5))
+    ids: list[str] = columns.product_ids
+    zc = np.asarray([z.get(p, np.nan) for p in ids], dtype=np.float64)
+    qc = np.asarray([cheaper.get(p, np.nan) for p in ids], dtype=np.float64)
+    line_z, line_q = zc[columns.product], qc[columns.product]
+    keep = ~np.isnan(line_z)
+    user, line_z, line_q = columns.user[keep], line_z[keep], line_q[keep]
+    size = int(columns.user.max()) + 1
+    n = np.bincount(user, minlength=size).astype(np.float64)
+    sums = [np.bincount(user, weights=w, minlength=size) for w in
+            (line_z, line_z * line_z, line_q, line_q * line_q)]  # fmt: skip
+    out = np.column_stack([n, *sums])
+    return out[n > 0]
+
+
+def _shrinkage(
+    n: NDArray[np.float64], s: NDArray[np.float64], s2: NDArray[np.float64]
+) -> tuple[float, float]:
+    """``(σ² / τ², σ²)`` from per-shopper lines, Σ value and Σ value²: the variance of
     lines around their shopper's mean over the variance of shoppers' true means (method of
     moments), i.e. the pseudo-lines of the normal-normal posterior mean."""
-    several = [(n, s, s2) for n, s, s2 in rows if n >= 2]
-    if len(several) < 2:
+    several = n >= 2
+    if several.sum() < 2:
         return 1.0, 1.0
-    n = np.asarray([r[0] for r in several])
-    s = np.asarray([r[1] for r in several])
-    s2 = np.asarray([r[2] for r in several])
+    n, s, s2 = n[several], s[several], s2[several]
     within = float(np.sum(s2 - s * s / n) / np.sum(n - 1))
-    means = s / n
-    between = float(np.var(means, ddof=1) - np.mean(within / n))
+    between = float(np.var(s / n, ddof=1) - np.mean(within / n))
     within = max(within, 1e-9)
     if between <= 0:
         return _MAX_PRIOR, within
@@ -402,12 +411,10 @@ def fit_price_weight(
             candidates = pools.get(category, []) if category is not None else []
             if len(candidates) < 2:
                 continue
-            ranked = (
-                candidates[:pool]
-                if target in candidates[:pool]
-                else [*candidates[: pool - 1], target]
-            )
-            ranked.sort(key=lambda q: (-item_lines.get(q, 0.0), q))
+            ranked = candidates[:pool]
+            if target not in ranked:  # appended, then in popularity order as evaluated
+                ranked = [*candidates[: pool - 1], target]
+                ranked.sort(key=lambda q: (-item_lines.get(q, 0.0), q))
             assert category is not None
             k_c = category_count.get(category, 0.0)
             size = max(catalog.count_with(category), 1)
