@@ -11,8 +11,8 @@ Three measurements on the leave-last-out split (the test basket never trains any
 * **calibration** — ``cheaper_probability`` against held-out outcomes: for each test-basket
   line in a comparable group, whether the bought product is cheaper per unit than a
   purchase drawn at random from the population's lines of its group (ties: a coin flip),
-  drawn with the seed; Brier score, ECE and reliability (:mod:`leafloaf.evaluation.calibration`),
-  next to the constant population rate;
+  drawn with the seed; Brier score (next to that of always answering the base rate), ECE
+  and reliability (:mod:`leafloaf.evaluation.calibration`);
 * **external validity** — Spearman rank correlation of ``cheaper_probability`` (and of the
   price position) with household income over the households the data's
   ``demographics.csv`` describes, income bands ordered by their lower bound
@@ -98,7 +98,7 @@ def _spearman_ci(
         "spearman": round(rho, 4),
         "ci95": [round(float(low), 4), round(float(high), 4)],
         "households": len(xs),
-        "excludes_zero": bool(finite) and (low > 0 or high < 0),
+        "excludes_zero": bool(finite) and bool(low > 0 or high < 0),
     }
 
 
@@ -219,7 +219,6 @@ def evaluate_budget(
             "cheaper_probability vs income": _spearman_ci([c for _, c, _ in pairs], ranks, seed),
             "price_position vs income": _spearman_ci([z for _, _, z in pairs], ranks, seed),
         }
-    population_rate = [prices.base_rate] * len(outcomes)
     return {
         "capability": "budget",
         "dataset": data.name,
@@ -251,10 +250,7 @@ def evaluate_budget(
         }
         if shoppers
         else {},
-        "calibration": {
-            "cheaper_probability": calibration_report(predicted, outcomes),
-            "population rate (constant)": calibration_report(population_rate, outcomes),
-        },
+        "calibration": {"cheaper_probability": calibration_report(predicted, outcomes)},
         "external_validity": validity,
     }
 
@@ -314,6 +310,6 @@ def budget_markdown(result: Mapping[str, Any]) -> str:
 
 
 def plot_budget(fig: Any, result: Mapping[str, Any]) -> None:
-    """Reliability diagram of ``cheaper_probability`` (and the constant population rate)."""
+    """Reliability diagram of ``cheaper_probability`` on held-out lines."""
     if "calibration" in result:
         plot_reliability(fig, result["calibration"], f"cheaper_probability — {result['dataset']}")
