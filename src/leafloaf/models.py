@@ -551,8 +551,9 @@ REASON_TEXTS: dict[str, str] = {
     "pay in the categories bought ({lines} priced lines)",
     "price_above": "buys {deviations:.1f} spreads above the typical price per unit that shoppers "
     "pay in the categories bought ({lines} priced lines)",
-    "price_cheaper_share": "picks a product cheaper per unit than the typical purchase with "
-    "probability {probability:.0%} (shoppers overall: {typical:.0%}; {lines} priced lines)",
+    "price_cheaper_share": "what you pick is cheaper per unit than another shopper's purchase "
+    "of the same kind {probability:.0%} of the time (shoppers overall: {typical:.0%}; {lines} "
+    "priced lines)",
     "price_percentile": "pays more than {percentile:.0%} of shoppers for the same categories",
     "no_prices": "no prices recorded with purchases yet",
     "prices_incomparable": "{priced} priced purchases, but their categories have too few "
@@ -797,8 +798,9 @@ class BudgetProfile(_Result):
     percentile: float | None
     """Share of shoppers whose price position is below this shopper's (0..1)."""
     cheaper_probability: float | None = None
-    """Probability that the next comparable purchase is priced per unit below the typical
-    purchase of its group (calibrated on held-out baskets: ``leafloaf evaluate budget``)."""
+    """Probability that the next comparable purchase is cheaper per unit than a random other
+    shopper's purchase of its group (checked on held-out baskets: ``leafloaf evaluate
+    budget``)."""
     typical_cheaper_rate: float | None = None
     """The same rate over all shoppers, what ``cheaper_probability`` is compared with."""
     sensitivity: str
