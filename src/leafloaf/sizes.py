@@ -107,7 +107,6 @@ def _measure(n: str | None, unit: str) -> tuple[str, float] | None:
     return dimension, value * factor
 
 
-@lru_cache(maxsize=8192)  # catalogs repeat a few thousand size strings; refits reread them
 def parse_package_size(text: str | None) -> PackageSize | None:
     """The dimension and base-unit amount a package size names, or ``None`` if unreadable.
 
@@ -118,8 +117,11 @@ def parse_package_size(text: str | None) -> PackageSize | None:
     >>> parse_package_size("12-16 OZ") is None
     True
     """
-    if not isinstance(text, str):
-        return None
+    return _parse(text) if isinstance(text, str) else None
+
+
+@lru_cache(maxsize=8192)  # catalogs repeat a few thousand size strings; refits reread them
+def _parse(text: str) -> PackageSize | None:
     clean = re.sub(r"\s+", " ", text.upper()).strip()
     if not clean or len(clean) > 40 or re.search(r"\d\s*-\s*\d", clean):
         return None  # empty, not a size, or a range: no single amount

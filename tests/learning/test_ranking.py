@@ -13,11 +13,11 @@ from tests.learning.builders import PRICE, PRODUCTS, background, day, engine, hi
 MILKS = ["milk", "cheapmilk", "oatmilk"]
 
 
-def _population(**config: float) -> GraphitiPersonalizationEngine:
+def _population(price_weight: float | None = None) -> GraphitiPersonalizationEngine:
     """20 ordinary shoppers; ann buys oat milk and bananas weekly (never bread);
     ben buys milk, bread and chicken weekly; cat buys the cheapest milk, bread, cereal and
     coffee weekly and her unit prices are recorded."""
-    eng = engine(now=day(70), **config)
+    eng = engine(now=day(70), price_weight=price_weight)
     background(eng, random.Random(9))
     eng.record_many(weekly("ann", ["oatmilk", "banana"], 8))
     eng.record_many(weekly("ben", ["milk", "bread", "chicken"], 8))
