@@ -239,11 +239,19 @@ def _evaluate(args: argparse.Namespace) -> None:
         markdown = next_basket_markdown(result)
         paths = write_report(result, out, f"next-basket-{data.name}", markdown, plot_next_basket)
     else:
-        from leafloaf.evaluation.capabilities import CAPABILITIES, capability_markdown
+        from leafloaf.evaluation.capabilities import (
+            CAPABILITIES,
+            CAPABILITY_PLOTS,
+            capability_markdown,
+        )
 
-        result = CAPABILITIES[args.what](data, args.users, args.seed, show)
+        extra = (  # budget checks price sensitivity against the data's household incomes
+            {"demographics": Path(args.data) / "demographics.csv"} if args.what == "budget" else {}
+        )
+        result = CAPABILITIES[args.what](data, args.users, args.seed, show, **extra)
         markdown = capability_markdown(result)
-        paths = write_report(result, out, f"{args.what}-{data.name}", markdown)
+        plot = CAPABILITY_PLOTS.get(args.what)
+        paths = write_report(result, out, f"{args.what}-{data.name}", markdown, plot)
     print(markdown)
     for path in paths:
         print(f"wrote {path}")

@@ -48,8 +48,10 @@ class EngineConfig(BaseModel):
     """Pseudo-lines pulling a shopper's quantity histogram toward the product's population one."""
     dietary_credibility: float = Field(default=0.9, gt=0.5, lt=1)
     """Posterior probability at which a never-bought attribute is reported as avoided."""
-    price_weight: float = Field(default=1.0, ge=0)
-    """Re-ranking: weight of the price-fit term (0 turns budget awareness off)."""
+    price_weight: float | None = Field(default=None, ge=0)
+    """Re-ranking: weight of the price term ``position · z``. None: learned in the population
+    refit from held-out latest baskets (0 when the term does not help there); a number sets
+    it (0 turns budget awareness off in re-ranking)."""
     cart_weight: float = Field(default=1.0, ge=0)
     """Re-ranking: weight of the cart term, log(1 + adds) - log(1 + removes) (0 turns it off;
     ``leafloaf evaluate cart`` measures it)."""

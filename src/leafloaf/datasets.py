@@ -4,7 +4,8 @@
   ``products.csv``, ``aisles.csv``, ``departments.csv``): relative time only, so timestamps
   are rebuilt by accumulating ``days_since_prior_order`` from :data:`INSTACART_START`.
 * The Complete Journey (``transactions.csv[.gz]``, ``products.csv``): real quantities and
-  prices; unit price is ``sales_value / quantity``.
+  prices; unit price is ``sales_value / quantity``; ``package_size`` ("12 OZ", "6 PK/12 OZ")
+  becomes the product's ``size`` and ``unit`` (g, ml or items) where it reads as one.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from pathlib import Path
 from leafloaf.catalog import Catalog
 from leafloaf.errors import ValidationError
 from leafloaf.models import Event, EventType, Product
+from leafloaf.sizes import BASE_UNITS, parse_package_size
 
 __all__ = [
     "COMPLETEJOURNEY_COLUMNS",
@@ -241,6 +243,7 @@ def load_completejourney(folder: str | Path, max_users: int | None = None) -> Da
             continue
         kind = row["product_type"] or row["product_category"] or row["department"]
         size = f" {row['package_size']}" if row.get("package_size") else ""
+        measured = parse_package_size(row.get("package_size"))
         products.append(
             Product(
                 product_id=row["product_id"],
@@ -249,6 +252,9 @@ def load_completejourney(folder: str | Path, max_users: int | None = None) -> Da
                 categories=tuple(
                     c for c in (row["department"], row["product_category"]) if c and c.strip()
                 ),
+                # what the package holds, in g, ml or items: prices compare per unit of it
+                size=measured.amount if measured else None,
+                unit=BASE_UNITS[measured.dimension] if measured else None,
             )
         )
     # The data has no product names, only type and size: many products share one. A shared

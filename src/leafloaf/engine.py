@@ -579,6 +579,7 @@ class GraphitiPersonalizationEngine:
                 snapshot.event_count(),
                 vectors,
                 complement_prior=config.complement_prior,
+                item_prior=config.item_prior,
             )
         finally:
             snapshot.close()
@@ -920,9 +921,15 @@ class GraphitiPersonalizationEngine:
             raise UnknownProductError(product_id)
         return suggest_quantity(self._user_stats(user_id), self.population, product_id, self.config)
 
-    def budget_profile(self, user_id: str) -> BudgetProfile:
-        """Price sensitivity: price position within categories vs. other shoppers."""
-        return budget_profile(self._user_stats(user_id), self.population, self.catalog)
+    def budget_profile(self, user_id: str, credibility: float = 0.9) -> BudgetProfile:
+        """Price sensitivity: unit-price position within comparable categories vs. what other
+        shoppers buy, and the probability of picking a cheaper-than-typical product.
+
+        ``credibility``: how sure the engine must be that the shopper picks cheaper (or
+        dearer) than shoppers overall before it labels them ``"price-sensitive"`` (or
+        ``"premium"``).
+        """
+        return budget_profile(self._user_stats(user_id), self.population, self.catalog, credibility)
 
     def household_profile(self, user_id: str) -> HouseholdProfile:
         """Whether the account looks shared by a household (declared members, or behaviour)."""

@@ -545,16 +545,19 @@ REASON_TEXTS: dict[str, str] = {
     "quantity_shoppers": "shoppers most often take {quantity:g} ({share:.0%} of {lines:.0f} "
     "purchases)",
     # budget
-    "price_typical": "pays about the typical price in the categories bought ({lines} priced lines)",
-    "price_below": "pays {deviations:.1f} standard deviations below the typical price in the "
+    "price_typical": "buys at about the typical price per unit that shoppers pay in the "
     "categories bought ({lines} priced lines)",
-    "price_above": "pays {deviations:.1f} standard deviations above the typical price in the "
-    "categories bought ({lines} priced lines)",
+    "price_below": "buys {deviations:.1f} spreads below the typical price per unit that shoppers "
+    "pay in the categories bought ({lines} priced lines)",
+    "price_above": "buys {deviations:.1f} spreads above the typical price per unit that shoppers "
+    "pay in the categories bought ({lines} priced lines)",
+    "price_cheaper_share": "what you pick is cheaper per unit than another shopper's purchase "
+    "of the same kind {probability:.0%} of the time (shoppers overall: {typical:.0%}; {lines} "
+    "priced lines)",
     "price_percentile": "pays more than {percentile:.0%} of shoppers for the same categories",
     "no_prices": "no prices recorded with purchases yet",
     "prices_incomparable": "{priced} priced purchases, but their categories have too few "
     "priced products to compare",
-    "few_prices": "only {priced} priced purchases so far; not enough to judge",
     # household
     "household_members": "{members} different members placed orders on this account",
     "household_few_orders": "not enough evidence yet: fewer than two orders so far",
@@ -786,13 +789,24 @@ class BudgetProfile(_Result):
 
     user_id: str
     lines_priced: int
+    """Purchased lines of products whose unit price has a place in its comparable group."""
     price_position: float | None
-    """Mean z-score of log unit price within its category (negative = cheaper than usual)."""
+    """Mean position of log price per unit of size within comparable groups, relative to the
+    population's typical purchase there and shrunk toward 0 by the learned prior (negative =
+    buys cheaper than most, in spreads of what shoppers pay)."""
     standard_error: float | None
     percentile: float | None
     """Share of shoppers whose price position is below this shopper's (0..1)."""
+    cheaper_probability: float | None = None
+    """Probability that the next comparable purchase is cheaper per unit than a random other
+    shopper's purchase of its group (checked on held-out baskets: ``leafloaf evaluate
+    budget``)."""
+    typical_cheaper_rate: float | None = None
+    """The same rate over all shoppers, what ``cheaper_probability`` is compared with."""
     sensitivity: str
-    """``"price-sensitive"``, ``"mainstream"``, ``"premium"`` or ``"unknown"``."""
+    """``"price-sensitive"`` / ``"premium"`` when the shopper's rate is credibly above /
+    below ``typical_cheaper_rate`` (at the ``credibility`` asked for), ``"mainstream"``
+    otherwise, ``"unknown"`` without comparable priced purchases."""
     reasons: list[Reason]
 
 

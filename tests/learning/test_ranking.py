@@ -13,11 +13,11 @@ from tests.learning.builders import PRICE, PRODUCTS, background, day, engine, hi
 MILKS = ["milk", "cheapmilk", "oatmilk"]
 
 
-def _population() -> GraphitiPersonalizationEngine:
+def _population(price_weight: float | None = None) -> GraphitiPersonalizationEngine:
     """20 ordinary shoppers; ann buys oat milk and bananas weekly (never bread);
     ben buys milk, bread and chicken weekly; cat buys the cheapest milk, bread, cereal and
     coffee weekly and her unit prices are recorded."""
-    eng = engine(now=day(70))
+    eng = engine(now=day(70), price_weight=price_weight)
     background(eng, random.Random(9))
     eng.record_many(weekly("ann", ["oatmilk", "banana"], 8))
     eng.record_many(weekly("ben", ["milk", "bread", "chicken"], 8))
@@ -143,11 +143,21 @@ def test_a_removed_suggestion_moves_down_and_an_added_one_up(
 def test_price_position_prefers_products_priced_like_the_usual_picks(
     pop: GraphitiPersonalizationEngine,
 ) -> None:
-    ranked = pop.rerank("cat", ["finecoffee", "coffee", "granola", "cereal"])
-    assert ranked.product_ids.index("coffee") < ranked.product_ids.index("finecoffee")
-    assert ranked.product_ids.index("cereal") < ranked.product_ids.index("granola")
-    assert pop.explain("cat", "finecoffee").contributions["price"] < 0
-    assert Reason.of("price_differs") in pop.explain("cat", "finecoffee").reasons
+    """With the term on (a host's weight: habits this regular teach a learned weight of 0),
+    a shopper who buys the cheap end of each aisle has dearer products pushed down."""
+    priced = _population(price_weight=1.0)
+
+    def price(pid: str) -> float:
+        return priced.explain("cat", pid).contributions.get("price", 0.0)
+
+    assert price("finecoffee") < price("coffee") <= 0 < price("cheapcoffee")
+    assert price("granola") < price("cereal") < price("cornflakes")
+    assert Reason.of("price_differs") in priced.explain("cat", "finecoffee").reasons
+    candidates = ["finecoffee", "coffee", "granola", "cereal"]
+    on = {p.product_id: p.score for p in priced.rerank("cat", candidates)}
+    off = {p.product_id: p.score for p in pop.rerank("cat", candidates)}
+    assert on["coffee"] - on["finecoffee"] > off["coffee"] - off["finecoffee"]
+    assert pop.population.prices is not None and pop.population.prices.weight == 0.0
 
 
 @pytest.mark.parametrize("user", ["ann", "ben", "cat", "stranger", "bg3"])

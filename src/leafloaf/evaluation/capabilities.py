@@ -13,9 +13,9 @@ from typing import Any
 
 import numpy as np
 
-from leafloaf.config import EngineConfig
 from leafloaf.engine import GraphitiPersonalizationEngine
 from leafloaf.errors import MissingExtraError
+from leafloaf.evaluation.budget import budget_markdown, evaluate_budget, plot_budget
 from leafloaf.evaluation.cart import evaluate_cart
 from leafloaf.evaluation.data import Basket, BasketData
 from leafloaf.evaluation.metrics import ndcg_at_k
@@ -394,42 +394,6 @@ def evaluate_search_ranking(
     }
 
 
-def evaluate_budget(
-    data: BasketData, users: int | None = None, seed: int = 0, show: bool = True
-) -> dict[str, Any]:
-    """NDCG@10 of the bought item among its category: re-ranking with vs. without prices."""
-    if not data.has_prices:
-        return {"capability": "budget", "dataset": data.name,
-                "skipped": "this data set carries no prices"}  # fmt: skip
-    data, splits, _, engine = _trained(data, users, seed, show)
-    popularity, pools = _category_pools(engine)
-    without = engine.config.model_copy(update={"price_weight": 0.0})
-    with_price: list[float] = []
-    no_price: list[float] = []
-    for user in _iter(list(splits), "budget", show):
-        for target in list(splits[user].test.items)[:10]:
-            candidates = _candidates(engine, target, popularity, pools)
-            if candidates is None:
-                continue
-            engine.config = EngineConfig(**{**without.model_dump(), "price_weight": 1.0})
-            engine._models.clear()
-            with_price.append(ndcg_at_k(engine.rerank(user, candidates).product_ids, {target}, 10))
-            engine.config = without
-            engine._models.clear()
-            no_price.append(ndcg_at_k(engine.rerank(user, candidates).product_ids, {target}, 10))
-    return {
-        "capability": "budget",
-        "dataset": data.name,
-        "protocol": "test-basket items ranked among their category's products by the "
-        "personal re-ranker with the price-fit term vs. without it; NDCG@10",
-        "cases": len(with_price),
-        "methods": {
-            "with-price": {"ndcg@10": float(np.mean(with_price)) if with_price else None},
-            "without-price": {"ndcg@10": float(np.mean(no_price)) if no_price else None},
-        },
-    }
-
-
 CAPABILITIES: dict[str, Callable[..., dict[str, Any]]] = {
     "complements": evaluate_complements,
     "dietary": evaluate_dietary,
@@ -441,9 +405,14 @@ CAPABILITIES: dict[str, Callable[..., dict[str, Any]]] = {
 }
 """Subcommand name → evaluation function."""
 
+CAPABILITY_PLOTS: dict[str, Callable[[Any, Mapping[str, Any]], None]] = {"budget": plot_budget}
+"""Subcommand name → the plot its report carries (``write_report``'s ``plot``)."""
+
 
 def capability_markdown(result: Mapping[str, Any]) -> str:
     """A short markdown report of one capability evaluation."""
+    if result.get("capability") == "budget":
+        return budget_markdown(result)
     lines = [f"# {result['capability'].title()} evaluation: {result['dataset']}", ""]
     if "skipped" in result:
         return "\n".join([*lines, f"Skipped: {result['skipped']}.", ""])

@@ -1,9 +1,19 @@
-"""Budget/price awareness: where a shopper's prices sit within each category.
+"""Budget/price awareness: how a shopper's unit prices compare with what others buy.
 
-Each priced line contributes the z-score of its log unit price within its category (the
-category's spread across products), so buying the cheap yoghurt and the mid-price coffee
-counts the same everywhere. The shopper's mean z, its standard error and its percentile
-among all shoppers give the label; the cut points are the population's terciles.
+Two figures, both from :mod:`leafloaf.learning.prices`:
+
+* **price position** — the shopper's mean position of log price per unit of size within
+  comparable groups (category × mass/volume/count, or per package without a size),
+  relative to the population's typical purchase there, shrunk toward 0 by the learned
+  prior: negative buys cheaper than most, positive dearer;
+* **cheaper probability** — the probability that the shopper's next comparable purchase is
+  priced below the typical purchase of its group (a Beta-binomial posterior mean; checked
+  for calibration on held-out baskets by ``leafloaf evaluate budget``).
+
+The label compares the shopper's rate with the population's: ``"price-sensitive"`` when the
+posterior probability that their rate is above the population's reaches ``credibility``
+(the host's choice, 0.9 by default), ``"premium"`` when that of it being below does, else
+``"mainstream"`` — so a shopper with three priced lines is not called anything yet.
 """
 
 from __future__ import annotations
@@ -13,55 +23,71 @@ import math
 import numpy as np
 
 from leafloaf.catalog import Catalog
-from leafloaf.learning.population import PopulationModel, price_position
+from leafloaf.errors import ValidationError
+from leafloaf.learning.population import PopulationModel
+from leafloaf.learning.prices import shopper_prices
 from leafloaf.learning.stats import UserStats
 from leafloaf.models import BudgetProfile, Reason
 
 __all__ = ["budget_profile"]
 
-_MIN_LINES = 3
-_MIN_SHOPPERS = 10
-
 
 def budget_profile(
-    stats: UserStats, population: PopulationModel, catalog: Catalog
+    stats: UserStats,
+    population: PopulationModel,
+    catalog: Catalog,
+    credibility: float = 0.9,
 ) -> BudgetProfile:
-    """Price position, its uncertainty and a population-relative label."""
-    z, n = price_position(stats, population, catalog)
-    if z is None or n < _MIN_LINES:
+    """Price position, the probability of picking the cheaper option, and a label.
+
+    ``credibility`` is how sure the engine must be that the shopper picks below-typical
+    prices more (or less) often than shoppers overall before labelling them.
+    """
+    if not (isinstance(credibility, float | int) and 0.5 < credibility < 1):
+        raise ValidationError("credibility", credibility, "must be a probability in (0.5, 1)")
+    found = shopper_prices(stats, population.prices)
+    n = int(found.lines)
+    if found.position is None or found.cheaper_probability is None or population.prices is None:
         return BudgetProfile(
             user_id=stats.user_id,
             lines_priced=n,
-            price_position=z,
+            price_position=None,
             standard_error=None,
             percentile=None,
+            cheaper_probability=None,
+            typical_cheaper_rate=None,
             sensitivity="unknown",
-            reasons=[_why_unknown(stats, n)],
+            reasons=[_why_unknown(stats)],
         )
-    se = 1.0 / math.sqrt(n)
+    z = found.position
+    rate = population.prices.base_rate
+    p, sd = found.cheaper_probability, found.cheaper_sd or 0.0
+    # posterior P(rate > population rate), normal approximation of the Beta posterior
+    above = 0.5 * (1 + math.erf((p - rate) / (sd * math.sqrt(2)))) if sd > 0 else 0.5
+    label = (
+        "price-sensitive"
+        if above >= credibility
+        else "premium"
+        if above <= 1 - credibility
+        else "mainstream"
+    )
+    reasons = [
+        _position(z, n),
+        Reason.of("price_cheaper_share", probability=p, typical=rate, lines=n),
+    ]
     positions = population.price_positions
-    reasons = [_position(z, n)]
-    if len(positions) >= _MIN_SHOPPERS:
+    percentile = None
+    if len(positions):
         percentile = float(np.searchsorted(positions, z) / len(positions))
-        label = (
-            "price-sensitive"
-            if percentile < 1 / 3
-            else "premium"
-            if percentile > 2 / 3
-            else "mainstream"
-        )
         reasons.append(Reason.of("price_percentile", percentile=percentile))
-    else:
-        percentile = None
-        label = (
-            "price-sensitive" if z + 2 * se < 0 else "premium" if z - 2 * se > 0 else "mainstream"
-        )
     return BudgetProfile(
         user_id=stats.user_id,
         lines_priced=n,
         price_position=z,
-        standard_error=se,
+        standard_error=found.standard_error,
         percentile=percentile,
+        cheaper_probability=p,
+        typical_cheaper_rate=rate,
         sensitivity=label,
         reasons=reasons,
     )
@@ -76,10 +102,8 @@ def _position(z: float, lines: int) -> Reason:
     )
 
 
-def _why_unknown(stats: UserStats, comparable: int) -> Reason:
+def _why_unknown(stats: UserStats) -> Reason:
     priced = int(sum(item.priced for item in stats.items.values()))
     if priced == 0:
         return Reason.of("no_prices")
-    if comparable == 0:
-        return Reason.of("prices_incomparable", priced=priced)
-    return Reason.of("few_prices", priced=comparable)
+    return Reason.of("prices_incomparable", priced=priced)

@@ -28,6 +28,7 @@ from leafloaf.learning.dietary import AttributeRates, fit_attribute_rates
 from leafloaf.learning.household import HouseholdModel, fit_household_model
 from leafloaf.learning.neighbours import Neighbourhood, fit_neighbourhood
 from leafloaf.learning.pacing import paced
+from leafloaf.learning.prices import PriceModel, fit_price_model, fit_price_weight, shopper_prices
 from leafloaf.learning.stats import UserStats
 from leafloaf.models import Event
 from leafloaf.stores.base import EventRecord, event_to_record
@@ -62,6 +63,9 @@ class PopulationModel:
     item_log_price: dict[str, float] = field(default_factory=dict)
     category_price: dict[str, tuple[float, float]] = field(default_factory=dict)
     price_positions: NDArray[np.float64] = field(default_factory=lambda: np.zeros(0))
+    """Every shopper's shrunk unit-price position, sorted (the percentile base)."""
+    prices: PriceModel | None = None
+    """Unit-price positions, sensitivity priors and the learned price weight (learning/prices)."""
     product_quantities: dict[str, dict[float, float]] = field(default_factory=dict)
     household: HouseholdModel | None = None
     neighbourhood: Neighbourhood | None = None
@@ -223,12 +227,14 @@ def fit_population(
         Mapping[str, Mapping[str, float]] | Iterable[tuple[str, Mapping[str, float]]] | None
     ) = None,
     complement_prior: float = 5.0,
+    item_prior: float = 2.0,
 ) -> PopulationModel:
     """Fit every population statistic from all shoppers' rows and the event log.
 
     ``share_vectors`` (each shopper's recency-weighted order shares) feed the neighbourhood;
     ``complement_prior`` is the co-occurrence shrinkage the engine serves with (the
-    complements' ``κ`` is fitted under it).
+    complements' ``κ`` is fitted under it), ``item_prior`` the re-ranker's (the price
+    weight is fitted under it).
     """
     model = PopulationModel(n_users=len(users), events_at_fit=event_count)
     attr_index: dict[str, int] = {}
@@ -298,7 +304,11 @@ def fit_population(
         model.median_gap = float(np.median(gaps))
     model.repeat_after = _repeat_after(times_bought)
     model.product_quantities = {pid: dict(h) for pid, h in quantities.items()}
-    fit_prices(model, catalog, price_acc, users)
+    fit_prices(model, catalog, price_acc, columns)
+    if model.prices is not None:
+        model.prices = fit_price_weight(
+            columns, catalog, model.prices, model.item_lines, model.category_lines, item_prior
+        )
     model.household = fit_household_model(list(users.values()), catalog)
     if share_vectors is not None:
         neighbourhood = fit_neighbourhood(share_vectors)
@@ -310,9 +320,10 @@ def fit_prices(
     model: PopulationModel,
     catalog: Catalog,
     observed: dict[str, list[float]],
-    users: Mapping[str, UserStats],
+    columns: PurchaseColumns | None = None,
 ) -> None:
-    """Mean log price per product (observed, else catalog) and its spread per category."""
+    """Mean log price per product (observed, else catalog), its spread per category, and the
+    unit-price model with every shopper's position (learning/prices)."""
     for product in catalog:
         if product.price is not None and product.price > 0:
             model.item_log_price[product.product_id] = math.log(product.price)
@@ -327,31 +338,19 @@ def fit_prices(
         if len(values) >= 2:
             arr = np.asarray(values)
             model.category_price[category] = (float(arr.mean()), float(arr.std()) + 1e-3)
-    positions = []
-    for stats in users.values():
-        z, n = price_position(stats, model, catalog)
-        if z is not None and n >= 3:
-            positions.append(z)
-    model.price_positions = np.sort(np.asarray(positions, dtype=np.float64))
+    if model.item_log_price:
+        model.prices, positions = fit_price_model(
+            catalog, model.item_log_price, model.item_lines, columns
+        )
+        model.price_positions = np.asarray(positions, dtype=np.float64)
 
 
 def price_position(
     stats: UserStats, model: PopulationModel, catalog: Catalog
 ) -> tuple[float | None, int]:
-    """Mean within-category z-score of a shopper's log unit prices, and lines priced."""
-    total = 0.0
-    n = 0.0
-    for pid, item in stats.items.items():
-        if item.priced <= 0:
-            continue
-        category = catalog.category(pid)
-        scale = model.category_price.get(category) if category else None
-        if scale is None:
-            continue
-        mean, sd = scale
-        total += (item.log_price_sum - item.priced * mean) / sd
-        n += item.priced
-    return (total / n if n > 0 else None), int(n)
+    """A shopper's shrunk unit-price position (learning/prices) and comparable lines."""
+    found = shopper_prices(stats, model.prices)
+    return found.position, int(found.lines)
 
 
 @dataclass(frozen=True)
@@ -398,8 +397,8 @@ def remove_shopper(model: PopulationModel, removal: Removal, catalog: Catalog) -
             for q, c in stats.quantity_histogram(pid).items():
                 hist[q] = max(hist.get(q, 0.0) - c, 0.0)
     positions = model.price_positions
-    z, n = price_position(stats, model, catalog)
-    if z is not None and n >= 3 and len(positions):
+    z, _ = price_position(stats, model, catalog)
+    if z is not None and len(positions):
         at = int(np.argmin(np.abs(positions - z)))
         positions = np.delete(positions, at)
     return replace(

@@ -7,8 +7,11 @@ new shopper (all ratios zero) keeps the original order:
   each level shrunk toward the population by ``item_prior`` pseudo-counts (hierarchical
   smoothing: a shopper who buys oat milk lifts other milks a little and oat milk a lot);
 * **position** — ``-log(1 + rank)``: the retriever's order as a prior;
-* **price** — Gaussian log-likelihood ratio of the product's within-category price z-score
-  under the shopper's price position vs. everyone's;
+* **price** — ``weight · position · z``: the shopper's shrunk unit-price position times the
+  product's (both relative to what the population buys in its comparable group,
+  learning/prices), so a shopper who buys cheaper than most lifts cheaper products and one
+  who buys dearer lifts dearer ones; ``weight`` is learned on held-out baskets (0 when the
+  term does not help) unless ``EngineConfig.price_weight`` sets it;
 * **diet** — ``log(1 - P(avoid))`` of the product's attributes (declared ones sink it);
 * **dismissed** — ``-log(1 + times dismissed)``;
 * **cart** — ``log(1 + cart adds) - log(1 + cart removes)``: a product put in the cart rises,
@@ -71,12 +74,13 @@ class UserModel:
         else:
             pi_p = math.exp(log_pi_pc)
             terms["affinity"] = math.log((n_item + m * pi_p) / (self.lines + m)) - log_pi_pc
-        if self.price_z is not None and config.price_weight:
-            lp = population.item_log_price.get(product_id)
-            scale = population.category_price.get(category) if category else None
-            if lp is not None and scale is not None:
-                zp = max(min((lp - scale[0]) / scale[1], 3.0), -3.0)
-                terms["price"] = config.price_weight * (zp * self.price_z - self.price_z**2 / 2)
+        if self.price_z and population.prices is not None:
+            weight = (
+                population.prices.weight if config.price_weight is None else config.price_weight
+            )
+            zp = population.prices.z.get(product_id)
+            if weight and zp is not None:
+                terms["price"] = weight * self.price_z * zp
         if self.avoid or self.declared:
             diet = 0.0
             for attr in catalog.attributes(product_id):
@@ -121,8 +125,7 @@ def compile_user_model(
             net = math.log1p(item.carts) - math.log1p(item.removes)
             if net:
                 cart[pid] = net
-    z, n = price_position(stats, population, catalog)
-    price_z = z * n / (n + 5.0) if z is not None else None
+    price_z, _ = price_position(stats, population, catalog)  # shrunk by the learned prior
     return UserModel(
         user_id=stats.user_id,
         lines=sum(item_lines.values()),

@@ -281,7 +281,7 @@ def fit_population_sql(
         model.attribute_rates = fit_attribute_rates(
             np.asarray([lines_of[u] for u in users]), matrix, attributes
         )
-    fit_prices(model, catalog, observed, {})
+    fit_prices(model, catalog, observed)
     if not math.isfinite(model.interval_shape):
         model.interval_shape = 2.0
     return model
