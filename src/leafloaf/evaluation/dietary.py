@@ -129,6 +129,7 @@ def _run(
     cut: float,
     rng: random.Random,
     seed: int,
+    show: bool,
 ) -> _Run:
     """One plant: fit on the seen orders, read every shopper, score against the truth."""
     catalog = data.catalog
@@ -137,7 +138,8 @@ def _run(
     planted = _plant(data, attribute, chosen)
     seen = {u: bs[:-_FUTURE] if len(bs) > _FUTURE else bs for u, bs in planted.items()}
     seen = {u: bs for u, bs in seen.items() if bs}
-    rates = fit_from_columns(*_columns(seen), catalog)
+    with step(f"learning from {len(seen):,} shoppers' history", show):
+        rates = fit_from_columns(*_columns(seen), catalog)
     assert rates is not None
     i = rates.index.get(attribute)
     eligible_set = set(eligible)
@@ -222,38 +224,35 @@ def evaluate_dietary(
         pooled: list[list[float]] = [[], [], [], []]
         taste_pooled: list[list[Any]] = [[], []]
         for head in heads:
-            with step(f"planting {head} at {key}", show):
-                eligible = [u for u, attrs in user_attrs.items() if head in attrs]
-                result, p_seen, y_seen, p_all, y_all = _run(
-                    data, head, "diet", prevalence, eligible, cut, rng, seed
-                )
-                diets[key][head] = result
-                pooled[0].extend(p_seen)
-                pooled[1].extend(y_seen)
-                pooled[2].extend(p_all)
-                pooled[3].extend(y_all)
+            eligible = [u for u, attrs in user_attrs.items() if head in attrs]
+            result, p_seen, y_seen, p_all, y_all = _run(
+                data, head, "diet", prevalence, eligible, cut, rng, seed, show
+            )
+            diets[key][head] = result
+            pooled[0].extend(p_seen)
+            pooled[1].extend(y_seen)
+            pooled[2].extend(p_all)
+            pooled[3].extend(y_all)
             counter = aisle_buyers.get(head, Counter())
             if len(counter) < 2:
                 continue
             aisle = min(counter.items(), key=lambda kv: (-kv[1], kv[0]))[0]
-            with step(f"planting {aisle} (taste) at {key}", show):
-                # shoppers who buy the aisle and something else of its department
-                siblings = [
-                    u
-                    for u, attrs in user_attrs.items()
-                    if aisle in attrs
-                    and any(
-                        a != aisle and a in counter and not a.startswith("department:")
-                        for a in attrs
-                    )
-                ]
-                result, probs, labels, _, _ = _run(
-                    data, aisle, "taste", prevalence, siblings, cut, rng, seed
+            # shoppers who buy the aisle and something else of its department
+            siblings = [
+                u
+                for u, attrs in user_attrs.items()
+                if aisle in attrs
+                and any(
+                    a != aisle and a in counter and not a.startswith("department:") for a in attrs
                 )
-                result["department"] = head
-                tastes[key][aisle] = result
-                taste_pooled[0].extend(probs)
-                taste_pooled[1].extend(labels)
+            ]
+            result, probs, labels, _, _ = _run(
+                data, aisle, "taste", prevalence, siblings, cut, rng, seed, show
+            )
+            result["department"] = head
+            tastes[key][aisle] = result
+            taste_pooled[0].extend(probs)
+            taste_pooled[1].extend(labels)
         curves[f"diet, {key} planted"] = calibration_report(pooled[0], pooled[1])
         curves[f"diet, {key} never-buyers as avoiders"] = calibration_report(pooled[2], pooled[3])
         if taste_pooled[0]:

@@ -12,8 +12,9 @@ shoppers is found like a rare one. For a shopper with ``n`` orders, none with it
 posterior of being a structural zero is ``π / (π + (1-π)·B(α, β+n)/B(α, β))``.
 
 **Diet or taste.** Attributes come in families from the catalog's own hierarchy: an aisle
-(or brand, or tag) belongs to the department that holds most of its products, and a
-department heads its family. A department's structural zero is every aisle of it missing
+(or brand) belongs to the department that holds most of its products, and a department
+heads its family; a tag (vegan, gluten free) cuts across departments and is a family of
+its own. A department's structural zero is every aisle of it missing
 together — a whole family avoided, the shape of a diet (vegetarian: all meat and seafood
 aisles). A member's model is fitted only on shoppers who buy its family, so its ``π`` is the
 share of family buyers who skip just that aisle: a taste gap (fresh vegetables missing from
@@ -80,9 +81,10 @@ class AttributeRates:
 def attribute_families(catalog: Catalog, attributes: Sequence[str]) -> NDArray[np.int64]:
     """Family head of each attribute (index into ``attributes``, -1 for a head).
 
-    A product's first category (its department) heads the family of its other attributes; a
-    member attribute belongs to the department that holds most of its products, read from
-    the catalog (no attribute is named here).
+    A product's first category (its department) heads the family of its lower categories
+    and brand; such a member belongs to the department that holds most of its products,
+    read from the catalog (no attribute is named here). A tag (``tag:vegan``) cuts across
+    departments and heads a family of its own.
 
     >>> from leafloaf import Catalog, Product
     >>> cat = Catalog([Product(product_id="1", name="Ham", categories=("meat", "deli"))])
@@ -93,6 +95,8 @@ def attribute_families(catalog: Catalog, attributes: Sequence[str]) -> NDArray[n
     heads: set[str] = set()
     votes: dict[str, Counter[str]] = {}
     for attribute in attributes:
+        if attribute.startswith("tag:"):
+            continue  # a tag (vegan, gluten free) cuts across departments: a family of its own
         for pid in catalog.products_with(attribute):
             attrs = catalog.attributes(pid)
             if not catalog.get(pid).categories:
