@@ -25,7 +25,7 @@ DEFAULT_OUT = Path("reports")
 _EVALUATIONS = {
     "next-basket": "next-basket recommendation vs. G-TopFreq, P-TopFreq, TIFU-KNN",
     "complements": "basket completion vs. co-occurrence and own most-bought, paired bootstrap CI",
-    "dietary": "planted avoidances: precision, recall, false-positive rate",
+    "dietary": "planted diets and taste gaps at 5, 20, 50 percent: precision, recall, calibration",
     "household": "merged accounts: ROC-AUC",
     "quantity": "suggested quantity vs. last quantity and global mode",
     "budget": "price-aware re-ranking vs. without prices",
@@ -238,6 +238,12 @@ def _evaluate(args: argparse.Namespace) -> None:
         result = evaluate_next_basket(data, args.users, args.seed, show)
         markdown = next_basket_markdown(result)
         paths = write_report(result, out, f"next-basket-{data.name}", markdown, plot_next_basket)
+    elif args.what == "dietary":
+        from leafloaf.evaluation.dietary import dietary_markdown, evaluate_dietary, plot_dietary
+
+        result = evaluate_dietary(data, args.users, args.seed, show)
+        markdown = dietary_markdown(result)
+        paths = write_report(result, out, f"dietary-{data.name}", markdown, plot_dietary)
     else:
         from leafloaf.evaluation.capabilities import (
             CAPABILITIES,

@@ -46,8 +46,11 @@ class EngineConfig(BaseModel):
     """Pseudo-counts shrinking a shopper's item and category rates toward the population."""
     quantity_prior: float = Field(default=1.0, gt=0)
     """Pseudo-lines pulling a shopper's quantity histogram toward the product's population one."""
-    dietary_credibility: float = Field(default=0.9, gt=0.5, lt=1)
-    """Posterior probability at which a never-bought attribute is reported as avoided."""
+    dietary_probability: float = Field(default=0.5, gt=0, lt=1)
+    """Probability (the posterior of the population-fitted avoidance model, calibrated on
+    held-out planted avoidances in ``docs/evaluation/dietary-*``) at which a never-bought
+    attribute is reported as avoided: 0.5 reports what is more likely avoided than not;
+    raise it to leave fewer products out of proposals."""
     price_weight: float | None = Field(default=None, ge=0)
     """Re-ranking: weight of the price term ``position · z``. None: learned in the population
     refit from held-out latest baskets (0 when the term does not help there); a number sets

@@ -12,8 +12,6 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
 from leafloaf.analytics.base import AnalyticsSink, NullSink
 from leafloaf.catalog import Catalog, attribute_label
 from leafloaf.config import EngineConfig
@@ -27,7 +25,7 @@ from leafloaf.errors import (
 from leafloaf.health import BackendHealth
 from leafloaf.learning.budget import budget_profile
 from leafloaf.learning.complements import blend, cooccurrence_distribution, own_distribution
-from leafloaf.learning.dietary import posterior_avoid
+from leafloaf.learning.dietary import infer_avoidances
 from leafloaf.learning.household import household_features
 from leafloaf.learning.nextbasket import next_basket_top
 from leafloaf.learning.pacing import handover, paced
@@ -86,7 +84,7 @@ __all__ = ["GraphitiPersonalizationEngine"]
 log = logging.getLogger("leafloaf")
 
 _MIN_POPULATION = 10
-"""Shoppers needed before "most shoppers buy it" means anything (dietary inference)."""
+"""Shoppers needed before a population prevalence means anything (dietary inference)."""
 
 EventInput = Event | Mapping[str, Any]
 
@@ -749,7 +747,7 @@ class GraphitiPersonalizationEngine:
     def _avoidances(self, user_id: str) -> Callable[[str], str | None]:
         """The avoided attribute a product carries, if any: what every proposal leaves out.
 
-        Declared avoidances and those inferred at ``config.dietary_credibility`` both count
+        Declared avoidances and diets inferred at ``config.dietary_probability`` both count
         (the shopper's cached scoring model holds them): ``usual_order``, ``next_basket``,
         ``reorder_due`` and ``complements`` propose products unasked, so they drop them;
         ``search`` and ``rerank`` answer a request, so they filter declared ones and demote
@@ -768,16 +766,18 @@ class GraphitiPersonalizationEngine:
         return conflict
 
     def dietary_profile(self, user_id: str) -> DietaryProfile:
-        """Attributes the shopper avoids: declared ones, then confidently inferred ones."""
+        """Attributes the shopper avoids: declared ones, then inferred diets (whole families
+        never bought, at ``config.dietary_probability``); inferred taste gaps apart."""
         return self._dietary(user_id, self._user_stats(user_id))
 
     def _dietary(self, user_id: str, stats: UserStats) -> DietaryProfile:
         pop = self.population
-        lines = stats.lines
+        orders = stats.orders
         bought: set[str] = set()
         for pid in stats.purchased:
             bought.update(self.catalog.attributes(pid))
         avoided: list[DietaryAvoidance] = []
+        tastes: list[DietaryAvoidance] = []
         for attribute, avoids in sorted(stats.declared.items()):
             if avoids:
                 avoided.append(
@@ -796,45 +796,63 @@ class GraphitiPersonalizationEngine:
                     )
                 )
         rates = pop.attribute_rates
-        if rates is not None and lines > 0 and pop.n_users >= _MIN_POPULATION:
-            posterior = posterior_avoid(rates, lines)
-            credible = self.config.dietary_credibility
-            for i in np.flatnonzero(posterior >= credible).tolist():
-                attribute = rates.attributes[i]
-                if attribute in bought or attribute in stats.declared:
+        cut = self.config.dietary_probability
+        if rates is not None and pop.n_users >= _MIN_POPULATION:
+            for found in infer_avoidances(rates, orders, bought, cut, set(stats.declared)):
+                never = Reason.of(
+                    "never_bought_attribute",
+                    orders=orders,
+                    attribute=attribute_label(found.attribute),
+                    key=found.attribute,
+                )
+                if found.family is None:
+                    why = Reason.of("population_buys", share=found.share, expected=found.expected)
+                    avoided.append(
+                        DietaryAvoidance(
+                            attribute=found.attribute,
+                            probability=found.probability,
+                            source="inferred",
+                            expected_purchases=found.expected,
+                            reasons=[never, why],
+                        )
+                    )
                     continue
-                share = 1.0 - float(rates.never[i])
-                if share < 0.5:
-                    continue  # most shoppers never buy it: not buying it is not an avoidance
-                expected = lines * rates.mean_rate(attribute)
-                avoided.append(
+                label = attribute_label(found.family)
+                tastes.append(
                     DietaryAvoidance(
-                        attribute=attribute,
-                        probability=float(posterior[i]),
+                        attribute=found.attribute,
+                        probability=found.probability,
                         source="inferred",
-                        expected_purchases=expected,
+                        expected_purchases=found.expected,
+                        kind="taste",
+                        family=found.family,
                         reasons=[
+                            never,
                             Reason.of(
-                                "never_bought_attribute",
-                                lines=lines,
-                                attribute=attribute_label(attribute),
-                                key=attribute,
+                                "taste_gap",
+                                family=label,
+                                attribute=attribute_label(found.attribute),
+                                key=found.attribute,
                             ),
-                            Reason.of("population_buys", share=share, expected=expected),
+                            Reason.of(
+                                "family_buys",
+                                share=found.share,
+                                family=label,
+                                expected=found.expected,
+                            ),
                         ],
                     )
                 )
         avoided.sort(key=lambda a: (a.source != "declared", -a.probability, -a.expected_purchases))
+        tastes.sort(key=lambda a: (-a.probability, -a.expected_purchases, a.attribute))
         return DietaryProfile(
             user_id=user_id,
-            lines_seen=int(lines),
+            lines_seen=int(stats.lines),
+            orders_seen=orders,
             avoided=avoided,
+            taste_gaps=tastes,
             reasons=[
-                Reason.of(
-                    "dietary_compared",
-                    shoppers=pop.n_users,
-                    credibility=self.config.dietary_credibility,
-                )
+                Reason.of("dietary_compared", shoppers=pop.n_users, probability=cut)
                 if pop.n_users >= _MIN_POPULATION
                 else Reason.of("dietary_few_shoppers", shoppers=pop.n_users)
             ],

@@ -524,11 +524,14 @@ REASON_TEXTS: dict[str, str] = {
     "interval_spread": "interval spread learned from all shoppers (gamma shape {shape:.2f})",
     # dietary
     "declared_avoid": "you told us you avoid {attribute}",
-    "never_bought_attribute": "none of your {lines:.0f} purchases is {attribute}",
-    "population_buys": "{share:.0%} of shoppers buy it; a typical one would have bought "
-    "about {expected:.0f} by now",
-    "dietary_compared": "compared with {shoppers} shoppers; reported at posterior "
-    ">= {credibility:.0%}",
+    "never_bought_attribute": "none of your {orders:.0f} orders had {attribute}",
+    "population_buys": "{share:.0%} of shoppers buy it; a typical one would have had it in "
+    "about {expected:.0f} orders by now",
+    "taste_gap": "you buy {family} but never {attribute}: a taste, not a diet",
+    "family_buys": "{share:.0%} of shoppers who buy {family} buy it; a typical one would "
+    "have had it in about {expected:.0f} orders by now",
+    "dietary_compared": "compared with {shoppers} shoppers; reported at probability "
+    ">= {probability:.0%}",
     "dietary_few_shoppers": "only {shoppers} shoppers to compare with: nothing inferred yet",
     # complements
     "bought_together": "{together:.0f} of the {anchor_count:.0f} shoppers who buy {anchor} "
@@ -747,7 +750,13 @@ class DietaryAvoidance(_Result):
     source: str
     """``"declared"`` (the shopper said so) or ``"inferred"`` (learned from purchases)."""
     expected_purchases: float
+    """Orders a typical buyer with this shopper's number of orders would have had it in."""
     reasons: list[Reason]
+    kind: str = "diet"
+    """``"diet"``: a whole family never bought (or declared), which proposals leave out;
+    ``"taste"``: one member missing while its family is bought, only reported."""
+    family: str | None = None
+    """For a taste gap, the family (department) the shopper does buy."""
 
 
 class DietaryProfile(_Result):
@@ -756,7 +765,11 @@ class DietaryProfile(_Result):
     user_id: str
     lines_seen: int
     avoided: list[DietaryAvoidance]
+    """Declared avoidances and inferred diets: what proposals leave out."""
     reasons: list[Reason]
+    orders_seen: int = 0
+    taste_gaps: list[DietaryAvoidance] = []
+    """Inferred taste gaps (``kind="taste"``), strongest first: reported, never filtered."""
 
     def avoids(self, attribute: str) -> bool:
         """True when ``attribute`` is among the avoided ones."""

@@ -18,6 +18,7 @@ from leafloaf.errors import MissingExtraError
 from leafloaf.evaluation.budget import budget_markdown, evaluate_budget, plot_budget
 from leafloaf.evaluation.cart import evaluate_cart
 from leafloaf.evaluation.data import Basket, BasketData
+from leafloaf.evaluation.dietary import evaluate_dietary
 from leafloaf.evaluation.metrics import ndcg_at_k
 from leafloaf.evaluation.nextbasket import train_engine
 from leafloaf.evaluation.split import UserSplit, leave_last_out
@@ -157,85 +158,6 @@ def evaluate_complements(
             "global-cooccurrence": _hit_mrr(base),
             "own-most-bought": _hit_mrr(own),
         },
-    }
-
-
-def evaluate_dietary(
-    data: BasketData, users: int | None = None, seed: int = 0, show: bool = True
-) -> dict[str, Any]:
-    """Planted avoidance: erase one department from half the users; can the engine tell?"""
-    data = data.sample_users(users, seed)
-    catalog = data.catalog
-    rng = random.Random(seed)
-    buyers: Counter[str] = Counter()
-    user_attrs: dict[str, set[str]] = {}
-    for user, history in data.baskets.items():
-        attrs = {a for b in history for p in b.items for a in catalog.attributes(p)}
-        attrs = {a for a in attrs if a.startswith("department:")}
-        user_attrs[user] = attrs
-        buyers.update(attrs)
-    common = {a for a, n in buyers.items() if n >= 0.5 * len(data.baskets)}
-    if not common:
-        return {"capability": "dietary", "dataset": data.name, "skipped": "no department "
-                "attributes bought by most users in this data"}  # fmt: skip
-    treated: dict[str, str] = {}
-    baskets: dict[str, list[Basket]] = {}
-    for user in sorted(data.baskets):
-        options = sorted(user_attrs[user] & common)
-        if options and rng.random() < 0.5:
-            planted = rng.choice(options)
-            treated[user] = planted
-            baskets[user] = [
-                Basket(b.at, kept, b.quantities, b.prices)
-                for b in data.baskets[user]
-                if (kept := tuple(p for p in b.items if planted not in catalog.attributes(p)))
-            ]
-        else:
-            baskets[user] = data.baskets[user]
-    planted_data = BasketData(data.name, catalog, baskets)
-    splits = leave_last_out(planted_data)
-    with step(f"learning from {len(splits):,} shoppers' history", show):
-        engine = train_engine(catalog, {u: s.known("test") for u, s in splits.items()})
-    tp = fp_treated = fn = 0
-    fp_future = future_pairs = flagged_untouched = untouched = 0
-    for user in _iter(list(splits), "dietary", show):
-        inferred = {
-            a.attribute
-            for a in engine.dietary_profile(user).avoided
-            if a.source == "inferred" and a.attribute.startswith("department:")
-        }
-        if user in treated:
-            hit = treated[user] in inferred
-            tp += hit
-            fn += not hit
-            fp_treated += len(inferred - {treated[user]})
-        else:
-            untouched += 1
-            flagged_untouched += bool(inferred)
-            future = {
-                a
-                for p in splits[user].test.items
-                for a in catalog.attributes(p)
-                if a.startswith("department:")
-            }
-            future_pairs += len(future)
-            fp_future += len(inferred & future)
-    precision = tp / max(tp + fp_treated, 1)
-    recall = tp / max(tp + fn, 1)
-    return {
-        "capability": "dietary",
-        "dataset": data.name,
-        "protocol": "for a random half of users, remove every purchase of one department "
-        "that most users buy; infer avoidances from history+validation; precision/recall of "
-        "the planted department among treated users; false-positive rate on untouched users "
-        "= inferred avoidances of departments they buy in their held-out test basket",
-        "treated_users": len(treated),
-        "untouched_users": untouched,
-        "precision": precision,
-        "recall": recall,
-        "f1": 2 * precision * recall / max(precision + recall, 1e-12),
-        "false_positive_rate_untouched": fp_future / max(future_pairs, 1),
-        "untouched_users_flagged": flagged_untouched / max(untouched, 1),
     }
 
 

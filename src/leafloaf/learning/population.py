@@ -24,7 +24,7 @@ from leafloaf.learning.complements import (
     fit_cooccurrence_columns,
     fit_history_strength,
 )
-from leafloaf.learning.dietary import AttributeRates, fit_attribute_rates
+from leafloaf.learning.dietary import AttributeRates, fit_from_columns
 from leafloaf.learning.household import HouseholdModel, fit_household_model
 from leafloaf.learning.neighbours import Neighbourhood, fit_neighbourhood
 from leafloaf.learning.pacing import paced
@@ -237,15 +237,11 @@ def fit_population(
     weight is fitted under it).
     """
     model = PopulationModel(n_users=len(users), events_at_fit=event_count)
-    attr_index: dict[str, int] = {}
-    user_lines: list[float] = []
-    user_attr: list[dict[int, float]] = []
     gaps: list[float] = []
     quantities: dict[str, dict[float, float]] = defaultdict(lambda: defaultdict(float))
     price_acc: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0])
     times_bought: tuple[array[int], array[int]] = (array("q"), array("b"))
     for stats in paced(users.values()):
-        counts: dict[int, float] = defaultdict(float)
         order_days = stats.basket_days()
         latest = order_days[-1] if order_days else 0.0
         total = 0.0
@@ -260,9 +256,6 @@ def fit_population(
                 model.category_lines[category] = (
                     model.category_lines.get(category, 0.0) + item.lines
                 )
-            for attr in catalog.attributes(pid):
-                j = attr_index.setdefault(attr, len(attr_index))
-                counts[j] += item.lines
             for q, c in stats.quantity_histogram(pid).items():
                 quantities[pid][q] += c
             if item.priced > 0:
@@ -270,24 +263,16 @@ def fit_population(
                 acc[0] += item.log_price_sum
                 acc[1] += item.priced
         model.n_lines += total
-        if total > 0:
-            user_lines.append(total)
-            user_attr.append(counts)
         gap = stats.mean_gap()
         if gap is not None:
             gaps.append(gap)
-    if user_lines:
-        matrix = np.zeros((len(user_lines), len(attr_index)))
-        for row, counts in enumerate(user_attr):
-            for j, c in counts.items():
-                matrix[row, j] = c
-        model.attribute_rates = fit_attribute_rates(
-            np.asarray(user_lines), matrix, list(attr_index)
-        )
     columns = (
         records if isinstance(records, PurchaseColumns) else PurchaseColumns.from_records(records)
     )
     model.n_baskets = columns.n_baskets
+    model.attribute_rates = fit_from_columns(
+        columns.user, columns.basket, columns.product, columns.product_ids, catalog
+    )
     model.cooccurrence = fit_cooccurrence_columns(
         columns.user, columns.basket, columns.product, columns.product_ids
     )

@@ -24,7 +24,7 @@ import numpy as np
 
 from leafloaf.catalog import Catalog
 from leafloaf.learning.complements import CoOccurrence
-from leafloaf.learning.dietary import fit_attribute_rates
+from leafloaf.learning.dietary import attribute_families, fit_attribute_rates
 from leafloaf.learning.population import PopulationModel, fit_prices
 
 __all__ = ["POPULATION_SQL", "SQLWarehouse", "fit_population_sql", "repeat_after_histogram"]
@@ -133,13 +133,13 @@ FROM kept AS a
 JOIN kept AS b ON a.user_id = b.user_id AND a.basket = b.basket AND a.product_id <> b.product_id
 GROUP BY left_id, right_id
 """,
-    "user_lines": """
-SELECT user_id, SUM(lines) AS lines FROM user_item GROUP BY user_id
+    "user_orders": """
+SELECT user_id, orders FROM shoppers
 """,
     "user_attributes": """
-SELECT ui.user_id, a.attribute, SUM(ui.lines) AS lines
-FROM user_item AS ui JOIN {attributes} AS a ON ui.product_id = a.product_id
-GROUP BY ui.user_id, a.attribute
+SELECT p.user_id, a.attribute, COUNT(DISTINCT p.basket) AS orders
+FROM purchases AS p JOIN {attributes} AS a ON p.product_id = a.product_id
+GROUP BY p.user_id, a.attribute
 """,
 }
 """Each population sum as SQL; ``{events}``, ``{attributes}``, ``{max_basket}`` and
@@ -268,18 +268,20 @@ def fit_population_sql(
         var = max(float(squares) / n - (float(total) / n) ** 2, 0.0)
         model.interval_shape = float(np.clip(1.0 / max(var, 1e-6), 0.5, 50.0))
     model.cooccurrence = _cooccurrence(run("held"), run("pairs"), int(n_units or 0))
-    lines_of = {str(u): float(v) for u, v in run("user_lines") if v and v > 0}
-    if lines_of:
-        users = sorted(lines_of)
+    orders_of = {str(u): float(v) for u, v in run("user_orders") if v and v > 0}
+    if orders_of:
+        users = sorted(orders_of)
         row = {u: i for i, u in enumerate(users)}
         cells = run("user_attributes")
         attributes = sorted({str(a) for _, a, _ in cells})
         column = {a: j for j, a in enumerate(attributes)}
-        matrix = np.zeros((len(users), len(attributes)))
-        for user, attribute, lines in cells:
-            matrix[row[user], column[attribute]] = float(lines)
         model.attribute_rates = fit_attribute_rates(
-            np.asarray([lines_of[u] for u in users]), matrix, attributes
+            np.asarray([orders_of[u] for u in users]),
+            np.asarray([row[str(u)] for u, _, _ in cells], dtype=np.int64),
+            np.asarray([column[str(a)] for _, a, _ in cells], dtype=np.int64),
+            np.asarray([float(c) for _, _, c in cells]),
+            attributes,
+            attribute_families(catalog, attributes),
         )
     fit_prices(model, catalog, observed)
     if not math.isfinite(model.interval_shape):
