@@ -432,7 +432,9 @@ def remove_shopper(model: PopulationModel, removal: Removal, catalog: Catalog) -
         item_users=item_users,
         category_lines=category_lines,
         product_quantities=quantities,
-        quantity=model.quantity.repooled(quantities, catalog),
+        quantity=model.quantity.without(
+            {pid: stats.quantity_histogram(pid) for pid in purchased}, catalog
+        ),
         price_positions=positions,
         cooccurrence=model.cooccurrence.without_unit(removal.baskets),
         household=model.household.without(removal.user_id) if model.household else None,

@@ -102,12 +102,28 @@ class QuantityModel:
     overall_lines: float = 0.0
     strengths: QuantityStrengths = field(default_factory=QuantityStrengths)
 
-    def repooled(
-        self, product_quantities: Mapping[str, Histogram], catalog: Catalog | None
+    def without(
+        self, histograms: Mapping[str, Histogram], catalog: Catalog | None
     ) -> QuantityModel:
-        """The same strengths over pools rebuilt from ``product_quantities`` (a shopper
-        forgotten: their lines leave the pools at once, the strengths wait for the refit)."""
-        return QuantityModel(*_pools(product_quantities, catalog), strengths=self.strengths)
+        """The model less one shopper's lines (``histograms``: product → their histogram),
+        subtracted from the pools at once; the strengths wait for the next refit."""
+        category = {c: dict(h) for c, h in self.category.items()}
+        category_lines = dict(self.category_lines)
+        overall = dict(self.overall)
+        overall_lines = self.overall_lines
+        for pid, hist in histograms.items():
+            name = catalog.category(pid) if catalog is not None else None
+            for q, c in hist.items():
+                overall_lines -= c
+                if q in overall:
+                    overall[q] = max(overall[q] - c, 0.0)
+                if name is not None and name in category:
+                    category_lines[name] = max(category_lines.get(name, 0.0) - c, 0.0)
+                    if q in category[name]:
+                        category[name][q] = max(category[name][q] - c, 0.0)
+        return QuantityModel(
+            category, category_lines, overall, max(overall_lines, 0.0), self.strengths
+        )
 
 
 def _top(hist: Histogram) -> dict[float, float]:
@@ -168,28 +184,41 @@ def _candidates(
     return sorted(set(own) | set(product) | set(category) | set(overall))
 
 
-def _scores(
-    own: NDArray[np.float64],
+def _prior_part(
     product: NDArray[np.float64],
     n_product: NDArray[np.float64],
     category: NDArray[np.float64],
     n_category: NDArray[np.float64],
     overall: NDArray[np.float64],
     n_overall: NDArray[np.float64],
-    distance: NDArray[np.float64],
-    prior: float,
     pool: float,
-    smoothing: float,
 ) -> NDArray[np.float64]:
-    """``S(q)`` over the last axis (the candidates); the first axes are cases."""
+    """``P(q)`` over the last axis (the candidates): product → category → all lines."""
     g = overall / np.maximum(n_overall, 1e-12)[..., None]
     c = (category + pool * g) / (n_category + pool)[..., None]
-    p = (product + pool * c) / (n_product + pool)[..., None]
-    kernel = np.power(smoothing, distance) if smoothing > 0 else (distance == 0).astype(float)
-    # each own line keeps its unit of evidence, spread over its neighbours (columns sum to 1)
+    result: NDArray[np.float64] = (product + pool * c) / (n_product + pool)[..., None]
+    return result
+
+
+def _spread(
+    own: NDArray[np.float64], logq: NDArray[np.float64], valid: NDArray[np.bool_], smoothing: float
+) -> NDArray[np.float64]:
+    """Each own line's unit of evidence spread over its neighbours: column ``j`` of
+    ``K_w(q, j) ∝ w^|log₂ q − log₂ j|`` sums to one over the valid candidates ``q``
+    (``w = 0``: each line stays on its own quantity). The first axes are cases."""
+    if smoothing <= 0:
+        return own
+    # only the (few) quantities the shopper took send evidence: the kernel's other columns
+    # are never needed
+    width = max(int((own > 0).sum(axis=-1).max(initial=0)), 1)
+    idx = np.argsort(-(own > 0).astype(np.int8), axis=-1, kind="stable")[..., :width]
+    sent = np.take_along_axis(own, idx, axis=-1)
+    at = np.take_along_axis(logq, idx, axis=-1)
+    kernel = np.where(valid[..., :, None],
+                      np.exp(np.abs(logq[..., :, None] - at[..., None, :]) * np.log(smoothing)),
+                      0.0)  # fmt: skip
     kernel = kernel / np.maximum(kernel.sum(axis=-2, keepdims=True), 1e-300)
-    spread = np.einsum("...kj,...j->...k", kernel, own)
-    result: NDArray[np.float64] = spread + prior * p
+    result: NDArray[np.float64] = np.einsum("...kj,...j->...k", kernel, sent)
     return result
 
 
@@ -212,8 +241,8 @@ def fit_quantity_strengths(
     of the rest is taken. The grid values maximising the mean log probability win
     (coordinate ascent from the defaults, ties to the earlier grid value). Lines whose
     quantity no candidate covers once held out carry no information and are left out;
-    at most ``max_cases`` histograms are used, in a fixed order. Values pinned in
-    ``config`` are kept as given.
+    at most ``max_cases`` (shopper, product, quantity) cases are used, in a fixed order.
+    Values pinned in ``config`` are kept as given.
     """
     fixed_prior = config.quantity_prior if config is not None else None
     fixed_pool = config.quantity_pool if config is not None else None
@@ -272,8 +301,6 @@ def fit_quantity_strengths(
     n_prod = np.maximum(n_prod, 0.0)
     n_cat_a = np.maximum(n_cat_a, 0.0)
     n_all = np.maximum(n_all, 0.0)
-    distance = np.abs(logq[:, :, None] - logq[:, None, :])
-    distance = np.where(valid[:, :, None] & valid[:, None, :], distance, np.inf)
     # cases the held-out quantity is still possible for, under any strengths
     explained = (own_a[np.arange(n), target] > 0) | (prod_a[np.arange(n), target] > 0)
     explained |= (cat_a[np.arange(n), target] > 0) | (all_a[np.arange(n), target] > 0)
@@ -281,12 +308,18 @@ def fit_quantity_strengths(
         return QuantityStrengths(prior, pool, smoothing, 0, None)
     sel = np.flatnonzero(explained)
     arrays = (own_a[sel], prod_a[sel], n_prod[sel], cat_a[sel], n_cat_a[sel], all_a[sel],
-              n_all[sel], distance[sel])  # fmt: skip
+              n_all[sel])  # fmt: skip
+    logq_s = logq[sel]
     tgt, wts, mask = target[sel], weights[sel], valid[sel]
 
+    rows_at = np.arange(len(tgt))
+    spreads: dict[float, NDArray[np.float64]] = {}  # the costly part depends on w alone
+
     def objective(a: float, b: float, w: float) -> float:
-        s = np.where(mask, _scores(*arrays, a, b, w), 0.0)
-        p = s[np.arange(len(tgt)), tgt] / np.maximum(s.sum(axis=1), 1e-300)
+        if w not in spreads:
+            spreads[w] = _spread(arrays[0], logq_s, mask, w)
+        s = np.where(mask, spreads[w] + a * _prior_part(*arrays[1:7], b), 0.0)
+        p = s[rows_at, tgt] / np.maximum(s.sum(axis=1), 1e-300)
         return float(np.sum(wts * np.log(np.maximum(p, 1e-300))) / wts.sum())
 
     best = objective(prior, pool, smoothing)
@@ -329,19 +362,22 @@ def quantity_posterior(
     if not cands:
         return []
     logq = np.log2(np.asarray(cands))
-    s = _scores(
-        np.asarray([own.get(c, 0.0) for c in cands]),
+    prior = _prior_part(
         np.asarray([product.get(c, 0.0) for c in cands]),
         np.asarray(sum(product.values())),
         np.asarray([category.get(c, 0.0) for c in cands]),
         np.asarray(category_lines),
         np.asarray([overall.get(c, 0.0) for c in cands]),
         np.asarray(overall_lines),
-        np.abs(logq[:, None] - logq[None, :]),
-        strengths.prior,
         strengths.pool,
+    )
+    own_part = _spread(
+        np.asarray([own.get(c, 0.0) for c in cands]),
+        logq,
+        np.ones(len(cands), dtype=bool),
         strengths.smoothing,
     )
+    s = own_part + strengths.prior * prior
     total = float(s.sum())
     if not total > 0:
         return []
