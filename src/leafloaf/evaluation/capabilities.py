@@ -371,7 +371,12 @@ def evaluate_quantity(
     product_mode = {  # ties to the smaller quantity, as leafloaf breaks them
         pid: min(c.items(), key=lambda kv: (-kv[1], kv[0]))[0] for pid, c in per_product.items()
     }
-    names = ("leafloaf", "leafloaf-median", "last-quantity", "global-mode", "product-mode")
+    names = ("leafloaf", "leafloaf-median", "hand-set", "last-quantity", "global-mode",
+             "product-mode")  # fmt: skip
+    learned = engine.config
+    # the settings before they were learned: one pseudo-line of the product's own histogram
+    hand_set = learned.model_copy(update={"quantity_prior": 1.0, "quantity_pool": 1e-9,
+                                          "quantity_smoothing": 0.0})  # fmt: skip
     repeat: dict[str, dict[str, list[float]]] = {n: defaultdict(list) for n in names}
     new: dict[str, dict[str, list[float]]] = {n: defaultdict(list) for n in names
                                               if n != "last-quantity"}  # fmt: skip
@@ -380,8 +385,12 @@ def evaluate_quantity(
         for basket in known[user]:
             last.update(basket.quantities)
         for pid, actual in splits[user].test.quantities.items():
+            engine.config = hand_set
+            before = engine.suggest_quantity(user, pid).quantity
+            engine.config = learned
             suggestion = engine.suggest_quantity(user, pid)
             guesses = {
+                "hand-set": before,
                 "leafloaf": suggestion.quantity,
                 "leafloaf-median": (
                     suggestion.median if suggestion.median is not None else suggestion.quantity
@@ -403,7 +412,9 @@ def evaluate_quantity(
         "protocol": "each shopper's test basket; items bought before (repeat) and items new "
         "to the shopper (new) reported apart; exact-match accuracy, within ±1 and MAE of "
         "suggest_quantity (its mode; leafloaf-median: its posterior median) vs. the "
-        "shopper's last quantity, the global mode and the product's population mode; 95 % "
+        "shopper's last quantity, the global mode, the product's population mode and the "
+        "hand-set model it replaces (one pseudo-line of the product's histogram, unordered, "
+        "no category pooling); 95 % "
         "bootstrap over shoppers of leafloaf minus each baseline (a win only when the "
         "interval excludes zero)",
         "learned_strengths": fitted.as_dict(),
