@@ -164,3 +164,15 @@ def test_suggestions_are_positive_and_do_not_depend_on_event_order(
     for s in answers[0][1]:
         assert s.quantity > 0 and s.quantity == int(s.quantity)  # whole units were bought
         assert s.median is not None and s.median > 0
+
+
+def test_a_log_without_quantities_keeps_the_defaults_and_suggests_one() -> None:
+    # Instacart-like: every line is one unit, so no strength can explain anything better
+    eng = engine()
+    eng.record_many(_crowd("milk", 1) + weekly("ann", ["eggs", "milk"], 3))
+    eng.fit()
+    fitted = eng.population.quantity.strengths
+    assert (fitted.prior, fitted.pool, fitted.smoothing) == (1.0, 1.0, 0.0)
+    assert fitted.log_likelihood == 0.0
+    for user, pid in (("ann", "eggs"), ("ann", "kale"), ("c0", "milk"), ("new", "bread")):
+        assert eng.suggest_quantity(user, pid).quantity == 1
