@@ -176,3 +176,17 @@ def test_a_log_without_quantities_keeps_the_defaults_and_suggests_one() -> None:
     assert fitted.log_likelihood == 0.0
     for user, pid in (("ann", "eggs"), ("ann", "kale"), ("c0", "milk"), ("new", "bread")):
         assert eng.suggest_quantity(user, pid).quantity == 1
+
+
+def test_an_ordinal_spread_lends_the_quantities_between_own_ones_weight() -> None:
+    own, product = {2.0: 2.0, 4.0: 2.0}, {1.0: 50.0, 3.0: 1.0, 12.0: 5.0}
+
+    def share(w: float, q: float) -> float:
+        posterior = dict(quantity_posterior(own, product, {}, 0.0, {}, 0.0,
+                                            QuantityStrengths(1.0, 1.0, w)))  # fmt: skip
+        assert abs(sum(posterior.values()) - 1.0) < 1e-9
+        return posterior[q]
+
+    assert share(0.6, 3.0) > share(0.0, 3.0)  # between 2 and 4
+    assert share(0.6, 12.0) < share(0.6, 3.0)  # far from both
+    assert share(0.6, 2.0) < share(0.0, 2.0)  # the spread moves own evidence, adds none
