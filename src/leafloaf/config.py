@@ -44,8 +44,15 @@ class EngineConfig(BaseModel):
     """Pseudo-baskets shrinking co-occurrence confidence toward the base rate."""
     item_prior: float = Field(default=2.0, gt=0)
     """Pseudo-counts shrinking a shopper's item and category rates toward the population."""
-    quantity_prior: float = Field(default=1.0, gt=0)
-    """Pseudo-lines pulling a shopper's quantity histogram toward the product's population one."""
+    quantity_prior: float | None = Field(default=None, gt=0)
+    """Pseudo-lines pulling a shopper's quantity histogram toward the product's population one
+    (None: fitted in the population refit by held-out likelihood, learning/quantity.py)."""
+    quantity_pool: float | None = Field(default=None, gt=0)
+    """Pseudo-lines shrinking a product's quantity histogram toward its category's, and a
+    category's toward all lines' (None: fitted in the refit)."""
+    quantity_smoothing: float | None = Field(default=None, ge=0, lt=1)
+    """How much one purchase of quantity q speaks for its neighbours: weight w^|log2 q - log2 j|
+    on quantity j (0: quantities are unrelated labels; None: fitted in the refit)."""
     dietary_probability: float = Field(default=0.5, gt=0, lt=1)
     """Probability (the posterior of the population-fitted avoidance model, calibrated on
     held-out planted avoidances in ``docs/evaluation/dietary-*``) at which a never-bought

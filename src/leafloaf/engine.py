@@ -578,6 +578,7 @@ class GraphitiPersonalizationEngine:
                 vectors,
                 complement_prior=config.complement_prior,
                 item_prior=config.item_prior,
+                config=config,
             )
         finally:
             snapshot.close()
@@ -937,7 +938,8 @@ class GraphitiPersonalizationEngine:
         """How many of ``product_id`` this shopper usually takes."""
         if product_id not in self.catalog:
             raise UnknownProductError(product_id)
-        return suggest_quantity(self._user_stats(user_id), self.population, product_id, self.config)
+        stats = self._user_stats(user_id)
+        return suggest_quantity(stats, self.population, product_id, self.config, self.catalog)
 
     def budget_profile(self, user_id: str, credibility: float = 0.9) -> BudgetProfile:
         """Price sensitivity: unit-price position within comparable categories vs. what other
@@ -1198,7 +1200,7 @@ class GraphitiPersonalizationEngine:
         household = self.household_profile(user_id)
         quantities = {}
         for pid, _ in favourites:
-            q = suggest_quantity(stats, pop, pid, self.config)
+            q = suggest_quantity(stats, pop, pid, self.config, self.catalog)
             if q.quantity != 1:
                 quantities[pid] = q.quantity
         last = max((it.last_day for it in stats.purchased.values()), default=None)

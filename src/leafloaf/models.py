@@ -541,7 +541,10 @@ REASON_TEXTS: dict[str, str] = {
     "history_weight": "your {orders} orders weigh {weight:.0%} against what other shoppers "
     "buy together (half weight at {kappa:.3g} orders, learned from all shoppers' baskets)",
     # quantity
-    "quantity_default": "nobody has bought it yet, so one",
+    "quantity_default": "nobody has bought it yet, so {quantity:g}, the most common quantity",
+    "quantity_near_own": "close to what you take ({low:g} to {high:g})",
+    "quantity_similar": "shoppers most often take {quantity:g} of products like it ({share:.0%} "
+    "of {lines:.0f} purchases)",
     "quantity_personal": "you took {quantity:g} in {same:.0f} of your {lines:.0f} purchases of it",
     "quantity_shoppers_over_own": "you took {own:g} once or twice, but shoppers most often "
     "take {quantity:g} ({share:.0%} of {lines:.0f} purchases)",
@@ -791,9 +794,13 @@ class QuantitySuggestion(_Result):
     user_id: str
     product_id: str
     quantity: float
+    """The posterior mode: the quantity most often exactly right."""
     confidence: float
     source: str
-    """``"personal"``, ``"product"`` (population for this product) or ``"default"``."""
+    """``"personal"``, ``"product"`` (population for this product), ``"category"`` (the
+    product's category) or ``"default"`` (the most common quantity of all lines)."""
+    median: float | None = None
+    """The posterior median: the quantity with the smallest expected absolute error."""
     reasons: list[Reason]
 
 

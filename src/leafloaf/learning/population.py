@@ -17,6 +17,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from leafloaf.catalog import Catalog
+from leafloaf.config import EngineConfig
 from leafloaf.learning.complements import (
     CoOccurrence,
     HistoryStrength,
@@ -29,6 +30,7 @@ from leafloaf.learning.household import HouseholdModel, fit_household_model
 from leafloaf.learning.neighbours import Neighbourhood, fit_neighbourhood
 from leafloaf.learning.pacing import paced
 from leafloaf.learning.prices import PriceModel, fit_price_model, fit_price_weight, shopper_prices
+from leafloaf.learning.quantity import QuantityModel, fit_quantity_model, sample_shoppers
 from leafloaf.learning.stats import UserStats
 from leafloaf.models import Event
 from leafloaf.stores.base import EventRecord, event_to_record
@@ -67,6 +69,8 @@ class PopulationModel:
     prices: PriceModel | None = None
     """Unit-price positions, sensitivity priors and the learned price weight (learning/prices)."""
     product_quantities: dict[str, dict[float, float]] = field(default_factory=dict)
+    quantity: QuantityModel = field(default_factory=QuantityModel)
+    """Category and overall quantity histograms and the fitted quantity strengths."""
     household: HouseholdModel | None = None
     neighbourhood: Neighbourhood | None = None
     _log_priors: dict[str, tuple[str | None, float, float]] = field(
@@ -228,20 +232,30 @@ def fit_population(
     ) = None,
     complement_prior: float = 5.0,
     item_prior: float = 2.0,
+    config: EngineConfig | None = None,
+    quantity_shoppers: int = 2_000,
 ) -> PopulationModel:
     """Fit every population statistic from all shoppers' rows and the event log.
 
     ``share_vectors`` (each shopper's recency-weighted order shares) feed the neighbourhood;
     ``complement_prior`` is the co-occurrence shrinkage the engine serves with (the
     complements' ``κ`` is fitted under it), ``item_prior`` the re-ranker's (the price
-    weight is fitted under it).
+    weight is fitted under it). The quantity strengths are fitted on the histograms of at
+    most ``quantity_shoppers`` shoppers (those whose ids hash lowest); values pinned in
+    ``config`` are kept.
     """
     model = PopulationModel(n_users=len(users), events_at_fit=event_count)
     gaps: list[float] = []
     quantities: dict[str, dict[float, float]] = defaultdict(lambda: defaultdict(float))
     price_acc: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0])
     times_bought: tuple[array[int], array[int]] = (array("q"), array("b"))
+    quantity_sample = sample_shoppers(users, quantity_shoppers)
+    sampled_histograms: list[tuple[str, dict[str, dict[float, float]]]] = []
     for stats in paced(users.values()):
+        mine: dict[str, dict[float, float]] | None = None
+        if stats.user_id in quantity_sample:
+            mine = {}
+            sampled_histograms.append((stats.user_id, mine))
         order_days = stats.basket_days()
         latest = order_days[-1] if order_days else 0.0
         total = 0.0
@@ -256,8 +270,11 @@ def fit_population(
                 model.category_lines[category] = (
                     model.category_lines.get(category, 0.0) + item.lines
                 )
-            for q, c in stats.quantity_histogram(pid).items():
+            histogram = stats.quantity_histogram(pid)
+            for q, c in histogram.items():
                 quantities[pid][q] += c
+            if mine is not None:
+                mine[pid] = histogram
             if item.priced > 0:
                 acc = price_acc[pid]
                 acc[0] += item.log_price_sum
@@ -289,6 +306,10 @@ def fit_population(
         model.median_gap = float(np.median(gaps))
     model.repeat_after = _repeat_after(times_bought)
     model.product_quantities = {pid: dict(h) for pid, h in quantities.items()}
+    sampled_histograms.sort(key=lambda kv: kv[0])  # the sample's order: never arrival order
+    model.quantity = fit_quantity_model(
+        model.product_quantities, catalog, (h for _, h in sampled_histograms), config
+    )
     fit_prices(model, catalog, price_acc, columns)
     if model.prices is not None:
         model.prices = fit_price_weight(
@@ -395,6 +416,9 @@ def remove_shopper(model: PopulationModel, removal: Removal, catalog: Catalog) -
         item_users=item_users,
         category_lines=category_lines,
         product_quantities=quantities,
+        quantity=model.quantity.without(
+            {pid: stats.quantity_histogram(pid) for pid in purchased}, catalog
+        ),
         price_positions=positions,
         cooccurrence=model.cooccurrence.without_unit(removal.baskets),
         household=model.household.without(removal.user_id) if model.household else None,

@@ -26,6 +26,7 @@ from leafloaf.catalog import Catalog
 from leafloaf.learning.complements import CoOccurrence
 from leafloaf.learning.dietary import attribute_families, fit_attribute_rates
 from leafloaf.learning.population import PopulationModel, fit_prices
+from leafloaf.learning.quantity import fit_quantity_model
 
 __all__ = ["POPULATION_SQL", "SQLWarehouse", "fit_population_sql", "repeat_after_histogram"]
 
@@ -258,6 +259,7 @@ def fit_population_sql(
     for pid, quantity, lines in run("quantities"):
         quantities[pid][float(quantity)] = float(lines)
     model.product_quantities = dict(quantities)
+    model.quantity = fit_quantity_model(model.product_quantities, catalog)  # default strengths
     histogram = {(int(t), int(r)): float(c) for t, r, c in run("repeats")}
     model.repeat_after = repeat_after_histogram(histogram)
     gaps = [float(g) for (g,) in run("gaps")]

@@ -73,7 +73,7 @@ def usual_order(
     items = []
     for pid, score in top:
         item = stats.items[pid]
-        qty = suggest_quantity(stats, population, pid, config)
+        qty = suggest_quantity(stats, population, pid, config, catalog)
         reasons = [
             Reason.of("in_orders", lines=item.lines, orders=orders),
             _last_bought(now_day - item.last_day),
