@@ -45,8 +45,8 @@ def pop() -> GraphitiPersonalizationEngine:
 def test_sauce_is_the_top_complement_of_pasta(pop: GraphitiPersonalizationEngine) -> None:
     # "stranger" has no history: pure co-occurrence. u0 and u2 cook pasta, but their own
     # every-order items (bananas, fillers) complete a basket as well, so sauce is among
-    # their proposals, said to come from the co-occurrence. (Non-cooks such as u1 are
-    # inferred to avoid the pasta-sauce aisle: see test_an_inferred_avoidance_is_left_out.)
+    # their proposals, said to come from the co-occurrence. (Non-cooks such as u1 have a
+    # taste gap for the pasta-sauce aisle: see test_a_taste_gap_is_reported_and_...)
     ranked = pop.complements("stranger", ["pasta"], k=5)
     assert ranked[0].product_id == "sauce"
     assert ranked[0].name == "Pasta Sauce"
@@ -157,12 +157,16 @@ def test_purchase_only_events_form_baskets() -> None:
     assert all(c.product_id != "diapers" for c in eng.complements("u0", ["pasta"], k=20))
 
 
-def test_an_inferred_avoidance_is_left_out(pop: GraphitiPersonalizationEngine) -> None:
-    inferred = {a.attribute for a in pop.dietary_profile("u1").avoided if a.source == "inferred"}
+def test_a_taste_gap_is_reported_and_does_not_filter(pop: GraphitiPersonalizationEngine) -> None:
+    # u1 never cooks pasta but buys rice from the same department: the missing sauce aisle
+    # is a taste gap, not a diet, so it is reported and the sauce is still proposed (diets
+    # that do filter complements: tests/learning/test_dietary.py)
+    diet = pop.dietary_profile("u1")
     sauce_attributes = set(pop.catalog.attributes("sauce"))
-    assert inferred & sauce_attributes  # u1 never buys from the sauce's aisle
-    assert "sauce" not in [c.product_id for c in pop.complements("u1", ["pasta"], k=20)]
-    assert not {a.attribute for a in pop.dietary_profile("u0").avoided} & sauce_attributes
+    assert "aisle:pasta sauce" in {a.attribute for a in diet.taste_gaps}
+    assert all(a.kind == "taste" for a in diet.taste_gaps)
+    assert not {a.attribute for a in diet.avoided} & sauce_attributes
+    assert "sauce" in [c.product_id for c in pop.complements("u1", ["pasta"], k=20)]
     assert "sauce" in [c.product_id for c in pop.complements("u0", ["pasta"], k=20)]
 
 
