@@ -76,15 +76,16 @@ def _auc(p: Sequence[float], y: Sequence[float]) -> float:
     return float((ranks[labels == 1].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
 
 
-def _cutoffs(p: Sequence[float], y: Sequence[float]) -> dict[str, dict[str, float | int]]:
+def _cutoffs(p: Sequence[float], y: Sequence[float]) -> dict[str, dict[str, float | None]]:
+    """Share of cases due, precision and recall at each cut-off (precision None: none due)."""
     scores, labels = np.asarray(p), np.asarray(y)
-    out: dict[str, dict[str, float | int]] = {}
+    out: dict[str, dict[str, float | None]] = {}
     for cut in CUTOFFS:
         due = scores >= cut
         hits = int((due & (labels == 1)).sum())
         out[f"{cut:.1f}"] = {
             "due_share": round(float(due.mean()), 4) if len(due) else 0.0,
-            "precision": round(hits / int(due.sum()), 4) if due.any() else float("nan"),
+            "precision": round(hits / int(due.sum()), 4) if due.any() else None,
             "recall": round(hits / max(int(labels.sum()), 1), 4),
         }
     return out
@@ -153,8 +154,8 @@ def evaluate_reorder(
     for name, p in curves.items():
         report = calibration_report(p, outcomes)
         report["roc_auc"] = round(_auc(p, outcomes), 4)
-        report["log_loss"] = round(float(np.mean([_log_loss(a, b) for a, b in
-                                                  zip(p, outcomes, strict=True)])), 4) if p else None  # fmt: skip
+        losses = [_log_loss(a, b) for a, b in zip(p, outcomes, strict=True)]
+        report["log_loss"] = round(float(np.mean(losses)), 4) if losses else None
         report["cutoffs"] = _cutoffs(p, outcomes)
         methods[name] = report
     cut = engine.config.due_probability
@@ -171,13 +172,18 @@ def evaluate_reorder(
         "shoppers": len(per_user),
         "cases": len(outcomes),
         "fitted": (
-            {"global_log_var": round(fitted.global_log_var, 4), "nu_product": fitted.nu_product,
-             "nu_shopper": fitted.nu_shopper, "reliability": fitted.reliability,
-             "calibration": [round(c, 4) for c in fitted.calibration],
-             "fit_cases": fitted.cases,
-             "pooled_gamma_shape": round(pop.interval_shape, 4)}
-            if fitted else {}
-        ),  # fmt: skip
+            {
+                "global_log_var": round(fitted.global_log_var, 4),
+                "nu_product": fitted.nu_product,
+                "nu_shopper": fitted.nu_shopper,
+                "reliability": fitted.reliability,
+                "calibration": [round(c, 4) for c in fitted.calibration],
+                "fit_cases": fitted.cases,
+                "pooled_gamma_shape": round(pop.interval_shape, 4),
+            }
+            if fitted
+            else {}
+        ),
         "due_probability": cut,
         "at_due_probability": at_cut if at_cut is not None else _cutoffs([], []),
         "effect": {"vs pooled-shape (before)": _paired(per_user, seed)},
@@ -205,8 +211,9 @@ def reorder_markdown(result: Mapping[str, Any]) -> str:
     ]
     for metric, figures in result["effect"]["vs pooled-shape (before)"].items():
         verdict = "win" if figures["win"] else "no win"
-        lines.append(f"- {metric}: {figures['old_minus_new']:+.5f} "
-                     f"[{figures['ci95'][0]:+.5f}, {figures['ci95'][1]:+.5f}] ({verdict})")  # fmt: skip
+        low, high = figures["ci95"]
+        lines.append(f"- {metric}: {figures['old_minus_new']:+.5f} [{low:+.5f}, {high:+.5f}] "
+                     f"({verdict})")  # fmt: skip
     lines += ["", "## Cut-offs (leafloaf): a product is due when its probability ≥ the cut-off",
               "", f"The engine's cut-off (`EngineConfig.due_probability`) is "
               f"{result['due_probability']}.", ""]  # fmt: skip

@@ -41,6 +41,7 @@ __all__ = [
     "fit_interval_regularity",
     "log_gap_stats",
     "restock_probability",
+    "typical_interval",
 ]
 
 FloatArray = NDArray[np.float64]
@@ -103,6 +104,14 @@ class IntervalRegularity:
         """The prior alone, from a pooled gamma shape (what the SQL fit computes): the
         log-normal with the same squared coefficient of variation ``1 / shape``."""
         return cls(global_log_var=math.log1p(1.0 / max(shape, 1e-6)))
+
+
+def typical_interval(n: float, first: float, last_order: float, gap: float) -> float:
+    """The typical days between purchases: ``n`` purchases over the span from the first to
+    the latest order plus one order gap. (The plain mean of the observed intervals scored a
+    worse held-out log-loss on instacart_1k, 0.2768 against 0.2734: it ignores how long
+    the product has gone unbought since.)"""
+    return max((last_order - first + gap) / max(n, 1.0), 1e-3)
 
 
 def _calibrate(p: float, calibration: tuple[float, float, float]) -> float:
@@ -246,9 +255,11 @@ def _holdout_cases(
     repeat_after: Sequence[float],
     median_gap: float,
     max_shoppers: int,
+    max_cases: int,
 ) -> tuple[_Cases, NDArray[np.bool_]] | None:
     """The latest basket of up to ``max_shoppers`` shoppers with three or more baskets (by
-    basket start, then content; shoppers by content hash), and the mask of lines kept."""
+    basket start, then content; shoppers by content hash, until ``max_cases`` cases), and the
+    mask of lines kept."""
     n_baskets = int(basket.max()) + 1
     start = np.full(n_baskets, np.inf)
     np.minimum.at(start, basket, day)
@@ -279,6 +290,8 @@ def _holdout_cases(
     width = max(len(product_ids), 1)
     own = dict(zip((k_u * width + k_p).tolist(), zip(k_k.tolist(), k_s.tolist(), strict=True),
                    strict=True))  # fmt: skip
+    # in the sample's hash order, so the cases kept under ``max_cases`` never depend on the
+    # order events arrived in
     target_day = {int(owner[b]): float(start[b]) for b in eligible.tolist()}
     rows: dict[str, list[float]] = {c: [] for c in ("u", "p", "mean", "active", "hi", "lump",
                                                     "count", "y", "k", "s")}  # fmt: skip
@@ -286,12 +299,14 @@ def _holdout_cases(
     by_user = np.argsort(u_all, kind="stable")
     bounds = np.searchsorted(u_all[by_user], np.arange(int(user.max()) + 2))
     repeat = list(repeat_after) or [0.5]
-    for u in sorted(target_day):
+    for u in target_day:
+        if len(rows["u"]) >= max_cases:
+            break
         idx = by_user[bounds[u] : bounds[u + 1]]
         at = target_day[u]
         hist = idx[kept[idx]]
         target = set(p_all[idx[~kept[idx]]].tolist())
-        days = np.unique(start[b_all[hist]])
+        days = np.sort(start[np.unique(b_all[hist])])  # every basket, as UserStats counts
         if len(days) == 0:
             continue
         gap = max((days[-1] - days[0]) / (len(days) - 1) if len(days) > 1 else median_gap, 1e-3)
@@ -313,7 +328,7 @@ def _holdout_cases(
             skipped_rows.append(row)
             lump = float(offsets[-SKIP_WINDOW - 1]) if len(offsets) > SKIP_WINDOW else math.nan
             k, s = own.get(u * width + p, (0.0, 0.0))
-            values = (u, p, max((days[-1] - first + gap) / n, 1e-3),
+            values = (u, p, typical_interval(n, first, float(days[-1]), gap),
                       repeat[min(max(int(n), 1), len(repeat)) - 1], max(at - last + gap / 2, 0.0),
                       lump, float(len(offsets)), float(p in target), k, s)  # fmt: skip
             for name, value in zip(rows, values, strict=True):
@@ -329,7 +344,9 @@ def _holdout_cases(
     return cases, keep
 
 
-def _probabilities(cases: _Cases, log_var: FloatArray, reliabilities: Sequence[float]) -> FloatArray:
+def _probabilities(
+    cases: _Cases, log_var: FloatArray, reliabilities: Sequence[float]
+) -> FloatArray:
     """``restock_probability`` for every case (rows) at each reliability (columns)."""
     sigma = np.sqrt(np.maximum(log_var, 1e-8))
     mu = np.log(np.maximum(cases.mean, 1e-3)) - 0.5 * sigma * sigma
@@ -450,13 +467,17 @@ def fit_interval_regularity(
     repeat_after: Sequence[float],
     median_gap: float,
     max_shoppers: int = 300,
+    max_cases: int = 20_000,
 ) -> IntervalRegularity:
     """Fit the regularity statistics on the whole log and choose ``ν_p``, ``ν_s``, ``ρ`` and
     the recalibration on the held-out latest baskets of a bounded, content-hashed sample of
-    shoppers (the statistics for those cases are recomputed without the held-out baskets).
+    shoppers: at most ``max_shoppers``, and none more once ``max_cases`` (shopper, product)
+    cases are in. The statistics for those cases are recomputed without the held-out
+    baskets; every candidate is judged by its log-loss after its own recalibration.
 
-    ``user_ids[u]`` names user code ``u`` (None: no per-shopper statistics are kept). The cost of the choice does not grow with the
-    population; the statistics themselves are one sort of the log.
+    ``user_ids[u]`` names user code ``u`` (None: no per-shopper statistics are kept). The
+    cost of the choice does not grow with the population; the statistics themselves are one
+    sort of the log.
     """
     n_products = len(product_ids)
     g_u, g_p, g_k, g_s = log_gap_stats(user, product, day, n_products)
@@ -466,36 +487,36 @@ def fit_interval_regularity(
     chosen: dict[str, Any] = {}
     held = (
         _holdout_cases(user, basket, product, day, product_ids, repeat_after, median_gap,
-                       max_shoppers)
+                       max_shoppers, max_cases)
         if len(day) else None
     )  # fmt: skip
     if held is not None:
         cases, keep = held
-        h_u, h_p, h_k, h_s = log_gap_stats(user[keep], product[keep], day[keep], n_products)
+        _h_u, h_p, h_k, h_s = log_gap_stats(user[keep], product[keep], day[keep], n_products)
         h_total = float(h_k.sum())
         h_global = max(float(h_s.sum() / h_total), 1e-6) if h_total > 0 else global_var
-        best: tuple[float, float, float, float] | None = None
+        # each candidate is judged after its own recalibration: a knob that only rescales
+        # probabilities the recalibration fixes anyway should not win for that
+        best: tuple[float, float, float, float, tuple[float, float, float]] | None = None
         for nu_p in _NU_PRODUCT:
             prior = _product_var(h_p, h_k, h_s, n_products, h_global, nu_p)[cases.products]
             for nu_s in _NU_SHOPPER:
                 log_var = (nu_s * prior + cases.own_s) / (nu_s + cases.own_k)
                 probs = _probabilities(cases, log_var, _RELIABILITY)
                 for c, rho in enumerate(_RELIABILITY):
-                    loss = _log_loss(probs[:, c], cases.outcome)
+                    calibration = _beta_calibration(probs[:, c], cases.outcome)
+                    loss = _log_loss(_apply_calibration(probs[:, c], calibration), cases.outcome)
                     if best is None or loss < best[0] - 1e-12:
-                        best = (loss, nu_p, nu_s, rho)
+                        best = (loss, nu_p, nu_s, rho, calibration)
         assert best is not None
-        _, nu_p, nu_s, rho = best
-        prior = _product_var(h_p, h_k, h_s, n_products, h_global, nu_p)[cases.products]
-        raw = _probabilities(cases, (nu_s * prior + cases.own_s) / (nu_s + cases.own_k), [rho])
-        calibration = _beta_calibration(raw[:, 0], cases.outcome)
+        loss, nu_p, nu_s, rho, calibration = best
         chosen = {
             "nu_product": nu_p,
             "nu_shopper": nu_s,
             "reliability": rho,
             "calibration": calibration,
             "cases": len(cases.outcome),
-            "log_loss": _log_loss(_apply_calibration(raw[:, 0], calibration), cases.outcome),
+            "log_loss": loss,
         }
     base = IntervalRegularity(**chosen)
     product_var = _product_var(g_p, g_k, g_s, n_products, global_var, base.nu_product)

@@ -18,7 +18,12 @@ from __future__ import annotations
 
 from leafloaf.catalog import Catalog
 from leafloaf.learning.population import PopulationModel
-from leafloaf.learning.regularity import SKIP_WINDOW, IntervalRegularity, restock_probability
+from leafloaf.learning.regularity import (
+    SKIP_WINDOW,
+    IntervalRegularity,
+    restock_probability,
+    typical_interval,
+)
 from leafloaf.learning.stats import UserStats
 from leafloaf.models import Reason, ReorderItem
 
@@ -44,7 +49,7 @@ def reorder_probabilities(
     for pid, item in stats.purchased.items():
         n = item.lines
         last = item.last_day
-        mean = max((last_order - item.first_day + gap) / n, 1e-3)
+        mean = typical_interval(n, item.first_day, last_order, gap)
         elapsed = at_day - last
         log_var = products.get(pid, prior)
         mine = own.get(pid)
