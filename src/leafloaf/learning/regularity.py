@@ -49,7 +49,7 @@ FloatArray = NDArray[np.float64]
 SKIP_WINDOW = 8
 """Skipped orders weighed one by one; earlier ones are lumped (weight ≤ (1 − ρ)^9)."""
 
-_NU_PRODUCT = (1.0, 4.0, 16.0, 64.0, 256.0, 1024.0)
+_NU_PRODUCT = (1.0, 16.0, 256.0, 4096.0)
 _NU_SHOPPER = (0.25, 1.0, 4.0, 16.0, 64.0, 256.0)
 _RELIABILITY = (0.3, 0.45, 0.6, 0.75, 0.9, 1.0)
 _EPS = 1e-6
@@ -467,7 +467,7 @@ def fit_interval_regularity(
     repeat_after: Sequence[float],
     median_gap: float,
     max_shoppers: int = 300,
-    max_cases: int = 20_000,
+    max_cases: int = 10_000,
 ) -> IntervalRegularity:
     """Fit the regularity statistics on the whole log and choose ``ν_p``, ``ν_s``, ``ρ`` and
     the recalibration on the held-out latest baskets of a bounded, content-hashed sample of
@@ -496,18 +496,38 @@ def fit_interval_regularity(
         h_total = float(h_k.sum())
         h_global = max(float(h_s.sum() / h_total), 1e-6) if h_total > 0 else global_var
         # each candidate is judged after its own recalibration: a knob that only rescales
-        # probabilities the recalibration fixes anyway should not win for that
-        best: tuple[float, float, float, float, tuple[float, float, float]] | None = None
-        for nu_p in _NU_PRODUCT:
-            prior = _product_var(h_p, h_k, h_s, n_products, h_global, nu_p)[cases.products]
-            for nu_s in _NU_SHOPPER:
-                log_var = (nu_s * prior + cases.own_s) / (nu_s + cases.own_k)
+        # probabilities the recalibration fixes anyway should not win for that. The search
+        # is by coordinates: (ν_s, ρ) jointly at the middle ν_p, then ν_p, then (ν_s, ρ)
+        # again if ν_p moved — a few dozen recalibrations instead of every combination.
+        Best = tuple[float, float, float, float, tuple[float, float, float]]
+        priors: dict[float, FloatArray] = {}
+
+        def judge(nu_p: float, shoppers: Sequence[float]) -> Best:
+            if nu_p not in priors:
+                priors[nu_p] = _product_var(h_p, h_k, h_s, n_products, h_global, nu_p)[
+                    cases.products
+                ]
+            found: Best | None = None
+            for nu_s in shoppers:
+                log_var = (nu_s * priors[nu_p] + cases.own_s) / (nu_s + cases.own_k)
                 probs = _probabilities(cases, log_var, _RELIABILITY)
                 for c, rho in enumerate(_RELIABILITY):
                     calibration = _beta_calibration(probs[:, c], cases.outcome)
                     loss = _log_loss(_apply_calibration(probs[:, c], calibration), cases.outcome)
-                    if best is None or loss < best[0] - 1e-12:
-                        best = (loss, nu_p, nu_s, rho, calibration)
+                    if found is None or loss < found[0] - 1e-12:
+                        found = (loss, nu_p, nu_s, rho, calibration)
+            assert found is not None
+            return found
+
+        start = _NU_PRODUCT[len(_NU_PRODUCT) // 2]
+        best = judge(start, _NU_SHOPPER)
+        for nu_p in _NU_PRODUCT:
+            if nu_p != start:
+                trial = judge(nu_p, [best[2]])
+                best = trial if trial[0] < best[0] - 1e-12 else best
+        if best[1] != start:
+            trial = judge(best[1], _NU_SHOPPER)
+            best = trial if trial[0] < best[0] - 1e-12 else best
         assert best is not None
         loss, nu_p, nu_s, rho, calibration = best
         chosen = {
