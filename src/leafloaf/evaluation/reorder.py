@@ -153,7 +153,8 @@ def evaluate_reorder(
     methods = {}
     for name, p in curves.items():
         report = calibration_report(p, outcomes)
-        report["roc_auc"] = round(_auc(p, outcomes), 4)
+        auc = _auc(p, outcomes)
+        report["roc_auc"] = round(auc, 4) if math.isfinite(auc) else None  # one class only
         losses = [_log_loss(a, b) for a, b in zip(p, outcomes, strict=True)]
         report["log_loss"] = round(float(np.mean(losses)), 4) if losses else None
         report["cutoffs"] = _cutoffs(p, outcomes)
