@@ -447,6 +447,10 @@ def _apply_calibration(p: FloatArray, calibration: tuple[float, float, float]) -
     return out
 
 
+_Best = tuple[float, float, float, float, tuple[float, float, float]]
+"""A candidate's (held-out log-loss, ν_p, ν_s, ρ, recalibration)."""
+
+
 def _product_var(
     product: NDArray[np.int64], k: FloatArray, s: FloatArray, n_products: int, global_var: float,
     nu: float,
@@ -499,15 +503,14 @@ def fit_interval_regularity(
         # probabilities the recalibration fixes anyway should not win for that. The search
         # is by coordinates: (ν_s, ρ) jointly at the middle ν_p, then ν_p, then (ν_s, ρ)
         # again if ν_p moved — a few dozen recalibrations instead of every combination.
-        Best = tuple[float, float, float, float, tuple[float, float, float]]
         priors: dict[float, FloatArray] = {}
 
-        def judge(nu_p: float, shoppers: Sequence[float]) -> Best:
+        def judge(nu_p: float, shoppers: Sequence[float]) -> _Best:
             if nu_p not in priors:
                 priors[nu_p] = _product_var(h_p, h_k, h_s, n_products, h_global, nu_p)[
                     cases.products
                 ]
-            found: Best | None = None
+            found: _Best | None = None
             for nu_s in shoppers:
                 log_var = (nu_s * priors[nu_p] + cases.own_s) / (nu_s + cases.own_k)
                 probs = _probabilities(cases, log_var, _RELIABILITY)
