@@ -31,6 +31,7 @@ _EVALUATIONS = {
     "budget": "price-aware re-ranking vs. without prices",
     "search": "category ranking, personalised vs. popularity",
     "cart": "the ranking's cart term on vs. off, held-out baskets, paired bootstrap CI",
+    "reorder": "restock probability calibration on held-out baskets: Brier, ECE, reliability",
 }
 # Data each evaluation needs: quantity and budget need quantities and prices.
 _SAMPLE = {"quantity": "completejourney_sample", "budget": "completejourney_sample"}
@@ -238,6 +239,12 @@ def _evaluate(args: argparse.Namespace) -> None:
         result = evaluate_next_basket(data, args.users, args.seed, show)
         markdown = next_basket_markdown(result)
         paths = write_report(result, out, f"next-basket-{data.name}", markdown, plot_next_basket)
+    elif args.what == "reorder":
+        from leafloaf.evaluation.reorder import evaluate_reorder, plot_reorder, reorder_markdown
+
+        result = evaluate_reorder(data, args.users, args.seed, show)
+        markdown = reorder_markdown(result)
+        paths = write_report(result, out, f"reorder-{data.name}", markdown, plot_reorder)
     elif args.what == "dietary":
         from leafloaf.evaluation.dietary import dietary_markdown, evaluate_dietary, plot_dietary
 

@@ -71,6 +71,10 @@ class EngineConfig(BaseModel):
     """Next basket: weight of the shopper's own statistics vs. their neighbours'."""
     timing_weight: float = Field(default=0.25, ge=0, le=1)
     """Next basket: weight of restock timing vs. recency-weighted frequency."""
+    due_probability: float = Field(default=0.5, gt=0, le=1)
+    """Reorder: the restock probability at which a product is reported due — the host's
+    cut-off, in probability terms (the probabilities are calibrated on held-out baskets;
+    ``leafloaf evaluate reorder`` reports precision and recall at cut-offs)."""
     refit_fraction: float = Field(default=0.05, gt=0)
     """The background refitter rebuilds population statistics once the log grew by this much."""
     remember_beliefs: bool | None = None

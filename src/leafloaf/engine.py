@@ -726,6 +726,7 @@ class GraphitiPersonalizationEngine:
             self.population,
             self.catalog,
             when.timestamp() / SECONDS_PER_DAY,
+            self.config.due_probability,
         )
         conflict = self._avoidances(user_id)
         skipped = [found for found in map(conflict, (i.product_id for i in items)) if found]
@@ -739,7 +740,7 @@ class GraphitiPersonalizationEngine:
             at=when,
             items=items,
             reasons=[
-                Reason.of("due_count", count=due),
+                Reason.of("due_count", count=due, threshold=self.config.due_probability),
                 Reason.of("interval_spread", shape=self.population.interval_shape),
                 *_skipped_reasons(skipped, self._user_stats(user_id).declared),
             ],

@@ -520,7 +520,8 @@ REASON_TEXTS: dict[str, str] = {
     "bought_every": "bought {times:.0f} times, about every {days:.0f} days",
     "last_bought": "last bought {days} {days:|day|days} ago",
     "needed_now": "{probability:.0%} chance it is needed in an order now",
-    "due_count": "{count} {count:|product is|products are} due (probability at least 50%)",
+    "due_count": "{count} {count:|product is|products are} due (probability at least "
+    "{threshold:.0%})",
     "interval_spread": "interval spread learned from all shoppers (gamma shape {shape:.2f})",
     # dietary
     "declared_avoid": "you told us you avoid {attribute}",

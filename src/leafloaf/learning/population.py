@@ -31,6 +31,7 @@ from leafloaf.learning.neighbours import Neighbourhood, fit_neighbourhood
 from leafloaf.learning.pacing import paced
 from leafloaf.learning.prices import PriceModel, fit_price_model, fit_price_weight, shopper_prices
 from leafloaf.learning.quantity import QuantityModel, fit_quantity_model, sample_shoppers
+from leafloaf.learning.regularity import IntervalRegularity, fit_interval_regularity
 from leafloaf.learning.stats import UserStats
 from leafloaf.models import Event
 from leafloaf.stores.base import EventRecord, event_to_record
@@ -59,6 +60,9 @@ class PopulationModel:
     """Fitted κ of complements' own-history weight ``n / (n + κ)`` (learning/complements)."""
     interval_shape: float = 2.0
     """Gamma shape κ of inter-purchase intervals relative to their mean (pooled)."""
+    regularity: IntervalRegularity | None = None
+    """Interval regularity per product and shopper × product, shrunk (learning/regularity);
+    None (the SQL fit): the pooled shape alone."""
     median_gap: float = 7.0
     repeat_after: list[float] = field(default_factory=lambda: [0.5])
     """``repeat_after[n-1]``: share of products bought ``n`` times that were bought again."""
@@ -142,6 +146,8 @@ class PurchaseColumns:
     product: NDArray[np.int64]
     day: NDArray[np.float64]
     product_ids: list[str]
+    user_ids: list[str] | None = None
+    """``user_ids[code]`` names each user code (None: unknown, no per-shopper fits)."""
 
     @classmethod
     def from_records(cls, records: Iterable[EventRecord]) -> PurchaseColumns:
@@ -165,6 +171,7 @@ class PurchaseColumns:
             np.frombuffer(product, dtype=np.int64).copy(),
             np.frombuffer(day, dtype=np.float64).copy(),
             list(products),
+            list(users),
         )
 
     @property
@@ -305,6 +312,16 @@ def fit_population(
     if gaps:
         model.median_gap = float(np.median(gaps))
     model.repeat_after = _repeat_after(times_bought)
+    model.regularity = fit_interval_regularity(
+        columns.user,
+        columns.basket,
+        columns.product,
+        columns.day,
+        columns.product_ids,
+        columns.user_ids,
+        model.repeat_after,
+        model.median_gap,
+    )
     model.product_quantities = {pid: dict(h) for pid, h in quantities.items()}
     sampled_histograms.sort(key=lambda kv: kv[0])  # the sample's order: never arrival order
     model.quantity = fit_quantity_model(
@@ -425,5 +442,6 @@ def remove_shopper(model: PopulationModel, removal: Removal, catalog: Catalog) -
         neighbourhood=(
             model.neighbourhood.without(removal.user_id) if model.neighbourhood else None
         ),
+        regularity=model.regularity.without(removal.user_id) if model.regularity else None,
         _log_priors={},
     )

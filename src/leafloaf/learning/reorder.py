@@ -2,21 +2,29 @@
 
 Per shopper × product the mean interval between purchases is estimated from the purchase
 count over the shopper's observed span (``(last order - first purchase + gap) / n``); the
-interval distribution around that mean is a gamma whose shape ``κ`` is fitted on the whole
-population. A product bought ``n`` times is still "in the repertoire" with the prior
-probability learned from everyone (the share of products bought ``n`` times that were bought
-again). Shoppers buy what they will need within about half an order gap, so the item is in
-the order at ``at`` when the need arises before ``at + gap/2`` — and, if orders were placed
-since the last purchase without it, after ``last such order + gap/2``; a long run of orders
-without it lowers the repertoire probability by Bayes, a break with no orders does not.
-"Due" means a probability of at least one half.
+interval around that mean is log-normal with a log-variance learned per shopper × product,
+shrunk toward the product's and the population's (:mod:`leafloaf.learning.regularity`). A
+product bought ``n`` times is still "in the repertoire" with the prior probability learned
+from everyone (the share of products bought ``n`` times that were bought again). Shoppers
+buy what they will need within about half an order gap, so the item is in the order at
+``at`` when the need arises before ``at + gap/2``; orders placed since the last purchase
+without it are evidence that the need had not arisen yet, weighed by the learned
+probability that a need is met at the next order (a break with no orders says nothing).
+The result is recalibrated on held-out baskets in the refit. "Due" means a probability of
+at least the host's ``EngineConfig.due_probability`` (one half by default).
 """
 
 from __future__ import annotations
 
 from leafloaf.catalog import Catalog
 from leafloaf.learning.population import PopulationModel
-from leafloaf.learning.stats import UserStats, gamma_cdf
+from leafloaf.learning.regularity import (
+    SKIP_WINDOW,
+    IntervalRegularity,
+    restock_probability,
+    typical_interval,
+)
+from leafloaf.learning.stats import UserStats
 from leafloaf.models import Reason, ReorderItem
 
 __all__ = ["reorder_items", "reorder_probabilities"]
@@ -31,33 +39,50 @@ def reorder_probabilities(
         return {}
     gap = max(stats.mean_gap() or population.median_gap, 1e-3)
     last_order = days[-1]
-    shape = population.interval_shape
+    fit = population.regularity or IntervalRegularity.pooled(population.interval_shape)
+    own = fit.shopper.get(stats.user_id, {})
+    products, prior = fit.product_log_var, fit.global_log_var
+    nu, rho, calibration = fit.nu_shopper, fit.reliability, fit.calibration
+    half = gap / 2
+    lookback = SKIP_WINDOW + 1
     out = {}
     for pid, item in stats.purchased.items():
         n = item.lines
-        mean = max((last_order - item.first_day + gap) / n, 1e-3)
-        scale = mean / shape
-        elapsed = at_day - item.last_day
-        # Shoppers buy what they will need within about half an order gap. An order placed
-        # after the last purchase without the item says the need had not arisen by then;
-        # with no such order (a break), nothing is known about the time in between.
-        skipped = [d for d in days if d > item.last_day + 1e-9]
-        lo = (skipped[-1] - item.last_day) + gap / 2 if skipped else 0.0
-        hi = max(elapsed + gap / 2, 0.0)
-        lo = min(lo, hi)
-        f_lo = gamma_cdf(lo, shape, scale)
-        f_hi = gamma_cdf(hi, shape, scale)
-        active = population.repeat_probability(n)
-        denominator = active * (1.0 - f_lo) + (1.0 - active)
-        p = active * (f_hi - f_lo) / denominator if denominator > 0 else 0.0
-        out[pid] = (min(max(p, 0.0), 1.0), mean, elapsed)
+        last = item.last_day
+        mean = typical_interval(n, item.first_day, last_order, gap)
+        elapsed = at_day - last
+        log_var = products.get(pid, prior)
+        mine = own.get(pid)
+        if mine is not None:
+            log_var = (nu * log_var + mine[1]) / (nu + mine[0])
+        # orders since the last purchase without the item (the latest few decide; see
+        # restock_probability), as offsets from that purchase shifted by the half-gap
+        skipped = [d - last + half for d in days[-lookback:] if d > last + 1e-9]
+        out[pid] = (
+            restock_probability(
+                mean,
+                log_var,
+                population.repeat_probability(n),
+                rho,
+                skipped,
+                elapsed + half,
+                calibration,
+            ),
+            mean,
+            elapsed,
+        )
     return out
 
 
 def reorder_items(
-    stats: UserStats, population: PopulationModel, catalog: Catalog, at_day: float
+    stats: UserStats,
+    population: PopulationModel,
+    catalog: Catalog,
+    at_day: float,
+    threshold: float = 0.5,
 ) -> list[ReorderItem]:
-    """Every purchased product with its probability of being needed at ``at_day``."""
+    """Every purchased product with its probability of being needed at ``at_day``; those
+    at ``threshold`` or above are due."""
     out = []
     for pid, (p, mean, elapsed) in reorder_probabilities(stats, population, at_day).items():
         n = stats.items[pid].lines
@@ -68,7 +93,7 @@ def reorder_items(
                 probability=p,
                 days_since_last=elapsed,
                 typical_interval_days=mean,
-                due=p >= 0.5,
+                due=p >= threshold,
                 reasons=[
                     Reason.of("bought_once_so_far")
                     if n == 1

@@ -208,8 +208,9 @@ class StoreSnapshot(ABC):
     def event_count(self) -> int:
         """Events in the log as of the snapshot."""
 
-    def purchase_arrays(self) -> tuple[Any, Any, Any, Any, list[str]] | None:
-        """Purchased lines as numpy code columns ``(user, basket, product, day, product ids)``
+    def purchase_arrays(self) -> tuple[Any, Any, Any, Any, list[str], list[str]] | None:
+        """Purchased lines as numpy code columns ``(user, basket, product, day, product ids,
+        user ids)``
         when the store keeps them in columns (None: fits decode :meth:`records` instead)."""
         return None
 

@@ -356,13 +356,14 @@ class EventLog:
     def purchase_arrays(
         self, stop: int
     ) -> tuple[
-        NDArray[np.int64], NDArray[np.int64], NDArray[np.int64], NDArray[np.float64], list[str]
-    ]:
+        NDArray[np.int64], NDArray[np.int64], NDArray[np.int64], NDArray[np.float64], list[str],
+        list[str],
+    ]:  # fmt: skip
         """Purchased lines of rows ``0 .. stop`` as (user, basket, product, day) code columns.
 
         Baskets are numbered apart per user; a line without a basket id gets its user's
-        ``day<N>`` basket, as the record-based fits name it. The last item names the
-        product codes.
+        ``day<N>`` basket, as the record-based fits name it. The last two items name the
+        product and the user codes.
         """
         kind = np.frombuffer(self.kind[:stop], dtype=np.uint8)
         product = np.frombuffer(self.product[:stop], dtype=np.int32).astype(np.int64)
@@ -381,7 +382,10 @@ class EventLog:
             basket[missing] = np.asarray([extra[f] for f in floors.tolist()], dtype=np.int64)
         width = int(basket.max()) + 1 if len(basket) else 1
         _, basket = np.unique(user * width + basket, return_inverse=True)
-        return user, basket.astype(np.int64), product[keep], day, list(self.products.values)
+        return (
+            user, basket.astype(np.int64), product[keep], day, list(self.products.values),
+            list(self.users.values),
+        )  # fmt: skip
 
     def mentioning(self, subject: str) -> list[EventRecord]:
         """Rows of other users naming ``subject`` as member or household, in log order.

@@ -222,5 +222,5 @@ class _MemorySnapshot(StoreSnapshot):
     def event_count(self) -> int:
         return self._stop
 
-    def purchase_arrays(self) -> tuple[Any, Any, Any, Any, list[str]] | None:
+    def purchase_arrays(self) -> tuple[Any, Any, Any, Any, list[str], list[str]] | None:
         return self._log.purchase_arrays(self._stop)
