@@ -99,7 +99,12 @@ def test_capability_evaluations_run(tmp_path: Path, what: str) -> None:
     elif what == "household":
         assert 0.0 <= result["roc_auc"] <= 1.0
     elif what == "dietary":
-        assert 0.0 <= result["precision"] <= 1.0 and 0.0 <= result["recall"] <= 1.0
+        cells = [c for by_dept in result["diet"].values() for c in by_dept.values()]
+        assert cells  # every planted prevalence × department scored
+        for cell in cells:  # [mean, low, high] of a bootstrap interval, or NaN when empty
+            for name in ("precision", "recall"):
+                mean, low, high = cell[name]
+                assert mean != mean or 0.0 <= low <= mean <= high <= 1.0, (name, cell)
     else:
         assert result["methods"]
 
