@@ -26,7 +26,7 @@ _EVALUATIONS = {
     "next-basket": "next-basket recommendation vs. G-TopFreq, P-TopFreq, TIFU-KNN",
     "complements": "basket completion vs. co-occurrence and own most-bought, paired bootstrap CI",
     "dietary": "planted avoidances: precision, recall, false-positive rate",
-    "household": "merged accounts: ROC-AUC",
+    "household": "real household sizes (where known) and merged accounts: ROC-AUC, calibration",
     "quantity": "suggested quantity vs. last quantity and global mode",
     "budget": "price-aware re-ranking vs. without prices",
     "search": "category ranking, personalised vs. popularity",
@@ -239,11 +239,16 @@ def _evaluate(args: argparse.Namespace) -> None:
         markdown = next_basket_markdown(result)
         paths = write_report(result, out, f"next-basket-{data.name}", markdown, plot_next_basket)
     else:
-        from leafloaf.evaluation.capabilities import CAPABILITIES, capability_markdown
+        from leafloaf.evaluation.capabilities import (
+            CAPABILITIES,
+            CAPABILITY_PLOTS,
+            capability_markdown,
+        )
 
         result = CAPABILITIES[args.what](data, args.users, args.seed, show)
         markdown = capability_markdown(result)
-        paths = write_report(result, out, f"{args.what}-{data.name}", markdown)
+        stem = f"{args.what}-{data.name}"
+        paths = write_report(result, out, stem, markdown, CAPABILITY_PLOTS.get(args.what))
     print(markdown)
     for path in paths:
         print(f"wrote {path}")

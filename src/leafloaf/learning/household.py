@@ -209,6 +209,12 @@ def _posterior(
         shares = shares * (prior / total)
         total = prior
     q = 1.0 - _responsibilities(scores, shares, means, sds)[:, 0]
+    # With a wider single component, its density overtakes the merges' again far above
+    # them, and the most merge-like accounts would read as less likely shared: the
+    # probability is kept non-decreasing in the score (its running maximum from below).
+    grid = np.linspace(float((means - 4 * sds).min()), float((means + 4 * sds).max()), 257)
+    rising = np.maximum.accumulate(1.0 - _responsibilities(grid, shares, means, sds)[:, 0])
+    q = np.maximum(q, np.interp(scores, grid, rising, left=0.0, right=float(rising[-1])))
     rest = (prior - total) / (1.0 - total) if total < 1 else 0.0
     return np.clip(q + (1.0 - q) * rest, 0.0, 1.0)
 
