@@ -20,7 +20,7 @@ import math
 import random
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 from numpy.typing import NDArray
@@ -149,6 +149,10 @@ class HouseholdModel:
     """Features of the real shoppers (for percentiles in reasons)."""
     population_users: tuple[str, ...] = ()
     """Whose features each row of ``population`` holds."""
+    _curves: dict[float, tuple[NDArray[np.float64], NDArray[np.float64]]] = field(
+        default_factory=dict, compare=False, repr=False
+    )
+    """Cached non-decreasing posterior curves, by the (scaled) total share."""
 
     @property
     def merged_share(self) -> float:
@@ -169,9 +173,48 @@ class HouseholdModel:
         return float(x @ self.weights + self.bias)
 
     def probability(self, features: Mapping[str, float], prior: float) -> float:
-        """P(shared account | features) when a share ``prior`` of accounts is shared."""
-        scores = np.array([self.score(features)])
-        return float(_posterior(scores, self.shares, self.means, self.sds, prior)[0])
+        """P(shared account | features) when a share ``prior`` of accounts is shared.
+
+        One account on the read path: the same formula as :meth:`probabilities` in plain
+        floats (numpy's per-call overhead on three components is most of the cost).
+        """
+        x = sum(
+            (features[f] - c) / d * w
+            for f, c, d, w in zip(
+                FEATURES, self.center.tolist(), self.scale.tolist(), self.weights.tolist(),
+                strict=True,
+            )
+        ) + self.bias  # fmt: skip
+        shares = _scaled(self.shares, prior)
+        key = round(float(shares.sum()), 12)
+        curve = self._curves.get(key)
+        if curve is None:
+            curve = self._curves[key] = _rising(shares, self.means, self.sds)
+        total = float(shares.sum())
+        weights = [max(1.0 - total, 0.0), *shares.tolist()]
+        logs = [
+            (math.log(w) - 0.5 * ((x - m) / sd) ** 2 - math.log(sd)) if w > 0 else -math.inf
+            for w, m, sd in zip(weights, self.means.tolist(), self.sds.tolist(), strict=True)
+        ]
+        top = max(logs)
+        density = [math.exp(v - top) for v in logs]
+        q = 1.0 - density[0] / sum(density)
+        grid, rising = curve
+        if x >= grid[-1]:
+            q = max(q, float(rising[-1]))
+        elif x > grid[0]:
+            q = max(q, float(np.interp(x, grid, rising)))
+        rest = (prior - total) / (1.0 - total) if total < 1 else 0.0
+        return min(max(q + (1.0 - q) * rest, 0.0), 1.0)
+
+    def probabilities(self, scores: NDArray[np.float64], prior: float) -> NDArray[np.float64]:
+        """P(shared account | score) for many scores at once."""
+        shares = _scaled(self.shares, prior)
+        key = round(float(shares.sum()), 12)
+        curve = self._curves.get(key)
+        if curve is None:  # a few per model (one per prior below the learned share)
+            curve = self._curves[key] = _rising(shares, self.means, self.sds)
+        return _posterior(scores, shares, self.means, self.sds, prior, curve)
 
     def percentile(self, name: str, value: float) -> float:
         """Share of real shoppers below ``value`` on feature ``name``."""
@@ -196,24 +239,40 @@ def _responsibilities(
     return np.asarray(density / density.sum(axis=1, keepdims=True), dtype=np.float64)
 
 
+def _scaled(shares: NDArray[np.float64], prior: float) -> NDArray[np.float64]:
+    """The shares, scaled down to ``prior`` when the data hold more merge-like accounts
+    than the host expects."""
+    total = float(shares.sum())
+    return shares * (prior / total) if total > prior else shares
+
+
+def _rising(
+    shares: NDArray[np.float64], means: NDArray[np.float64], sds: NDArray[np.float64]
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """The merge components' posterior on a score grid, made non-decreasing.
+
+    With a wider single component, its density overtakes the merges' again far above them,
+    and the most merge-like accounts would read as less likely shared: the curve is the
+    running maximum of the posterior from below.
+    """
+    grid = np.linspace(float((means - 4 * sds).min()), float((means + 4 * sds).max()), 257)
+    q = 1.0 - _responsibilities(grid, shares, means, sds)[:, 0]
+    return grid, np.maximum.accumulate(q)
+
+
 def _posterior(
     scores: NDArray[np.float64],
     shares: NDArray[np.float64],
     means: NDArray[np.float64],
     sds: NDArray[np.float64],
     prior: float,
+    curve: tuple[NDArray[np.float64], NDArray[np.float64]] | None = None,
 ) -> NDArray[np.float64]:
     """P(shared | score) for each score, under the host's prior share."""
+    shares = _scaled(shares, prior)
     total = float(shares.sum())
-    if total > prior:  # the data hold more merge-like accounts than the host expects
-        shares = shares * (prior / total)
-        total = prior
+    grid, rising = curve if curve is not None else _rising(shares, means, sds)
     q = 1.0 - _responsibilities(scores, shares, means, sds)[:, 0]
-    # With a wider single component, its density overtakes the merges' again far above
-    # them, and the most merge-like accounts would read as less likely shared: the
-    # probability is kept non-decreasing in the score (its running maximum from below).
-    grid = np.linspace(float((means - 4 * sds).min()), float((means + 4 * sds).max()), 257)
-    rising = np.maximum.accumulate(1.0 - _responsibilities(grid, shares, means, sds)[:, 0])
     q = np.maximum(q, np.interp(scores, grid, rising, left=0.0, right=float(rising[-1])))
     rest = (prior - total) / (1.0 - total) if total < 1 else 0.0
     return np.clip(q + (1.0 - q) * rest, 0.0, 1.0)
