@@ -26,7 +26,7 @@ _EVALUATIONS = {
     "next-basket": "next-basket recommendation vs. G-TopFreq, P-TopFreq, TIFU-KNN",
     "complements": "basket completion vs. co-occurrence and own most-bought, paired bootstrap CI",
     "dietary": "planted diets and taste gaps at 5, 20, 50 percent: precision, recall, calibration",
-    "household": "merged accounts: ROC-AUC",
+    "household": "real household sizes (where known) and merged accounts: ROC-AUC, calibration",
     "quantity": "suggested quantity vs. last quantity and global mode",
     "budget": "price-aware re-ranking vs. without prices",
     "search": "category ranking, personalised vs. popularity",

@@ -65,6 +65,17 @@ class EngineConfig(BaseModel):
     cart_weight: float = Field(default=1.0, ge=0)
     """Re-ranking: weight of the cart term, log(1 + adds) - log(1 + removes) (0 turns it off;
     ``leafloaf evaluate cart`` measures it)."""
+    household_prior: float = Field(default=0.71, gt=0, lt=1)
+    """Share of accounts shared by more than one person, before any behaviour is seen: the
+    prior of ``household_profile().shared_probability`` (its average over the accounts).
+    Behaviour cannot tell this share (see docs/evaluation.md, household), so it is the
+    host's to set for its customers; the default is the share of U.S. households of two or
+    more people, 71 % (U.S. Census Bureau, America's Families and Living Arrangements: 2022,
+    press release CB24-TPS.56: women living alone were 16 % of households, men 13 %)."""
+    household_threshold: float = Field(default=0.5, gt=0, lt=1)
+    """``shared_probability`` at which an account counts as shared (``HouseholdProfile.shared``
+    and the remembered household fact); 0.5 = more likely shared than not. The household
+    report gives precision and recall at several cut-offs to choose from."""
     neighbours: int = Field(default=300, ge=0)
     """Nearest shoppers whose usual baskets inform next-basket prediction (0 = off)."""
     personal_weight: float = Field(default=0.8, ge=0, le=1)

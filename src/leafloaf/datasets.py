@@ -31,6 +31,7 @@ __all__ = [
     "Dataset",
     "check_layout",
     "load_completejourney",
+    "load_completejourney_demographics",
     "load_instacart",
 ]
 
@@ -292,3 +293,18 @@ def load_completejourney(folder: str | Path, max_users: int | None = None) -> Da
         )
     events.sort(key=lambda e: (e.ts, e.user_id))
     return Dataset("completejourney", catalog, events)
+
+
+def load_completejourney_demographics(folder: str | Path) -> dict[str, dict[str, str]]:
+    """Complete Journey ``demographics.csv``: household id → its row (``household_size``,
+    ``household_comp``, ``kids_count``, ``age``, ``income``, ...), as the file spells them.
+
+    Only some households carry one (343 of the 1,000 in ``completejourney_1k``); a folder
+    without the file gives an empty mapping. These are real labels for *evaluating*
+    household detection (``leafloaf evaluate household``); the engine never reads them.
+    """
+    path = _folder(folder) / "demographics.csv"
+    if not path.exists():
+        return {}
+    _check_columns(path, "Complete Journey", ("household_id", "household_size", "kids_count"))
+    return {row["household_id"]: dict(row) for row in _rows(path)}

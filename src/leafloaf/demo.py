@@ -102,7 +102,8 @@ def _shows(dataset: Dataset, engine: GraphitiPersonalizationEngine, user: str) -
     if any(item.quantity > 1 for item in engine.usual_order(user, 5).items):
         shown.add("quantity")
     shown.add(f"budget:{engine.budget_profile(user).sensitivity}")
-    shown.add(f"household:{engine.household_profile(user).shared}")
+    house = engine.household_profile(user)
+    shown.add(f"household:{house.shared_probability > house.prior}")
     return shown
 
 
@@ -111,7 +112,7 @@ def pick_shoppers(dataset: Dataset, engine: GraphitiPersonalizationEngine, n: in
 
     Reproducible: a seeded sample of shoppers with at least 8 orders, then a greedy cover of
     what each would show (an inferred avoidance, a due restock, a quantity above 1, each
-    budget verdict, both household verdicts).
+    budget verdict, an account above and one below the household prior).
     """
     orders = {u: engine.usual_order(u, 1).orders_seen for u in dataset.users}
     seasoned = sorted(u for u, o in orders.items() if o >= 8) or sorted(orders)
@@ -285,8 +286,11 @@ def _show(
 
     # 10. household
     house = engine.household_profile(user)
-    verdict = "looks shared by a household" if house.shared else "looks like one shopper"
-    echo(_line(f"Household: {verdict} ({house.shared_probability:.0%})", house.reasons))
+    # the probability averages the host's prior: say which side of it this account is on
+    side = "more" if house.shared_probability > house.prior else "less"
+    verdict = f"{side} likely shared than a typical account"
+    echo(_line(f"Household: {verdict} ({house.shared_probability:.0%} vs. {house.prior:.0%})",
+               house.reasons))  # fmt: skip
 
 
 def _show_search(

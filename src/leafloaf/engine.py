@@ -498,7 +498,8 @@ class GraphitiPersonalizationEngine:
             if lines >= 3 and lines >= 0.25 * total:
                 add(f"brand:{brand}", Relation.PREFERS_BRAND, brand, now)
         household = self._household(user_id, stats)
-        if household.shared_probability >= 0.5:
+        judged = household.reasons[0].code not in {"household_few_orders", "household_few_shoppers"}
+        if household.shared and judged:  # the prior alone is not a belief about this shopper
             add(
                 f"household:{user_id}",
                 Relation.MEMBER_OF_HOUSEHOLD,
@@ -960,6 +961,7 @@ class GraphitiPersonalizationEngine:
         members = len(stats.members)
         pop = self.population
         features = household_features(stats, self.catalog) or {}
+        prior, threshold = self.config.household_prior, self.config.household_threshold
         if members >= 2:
             return HouseholdProfile(
                 user_id=user_id,
@@ -967,6 +969,8 @@ class GraphitiPersonalizationEngine:
                 members_declared=members,
                 features=features,
                 reasons=[Reason.of("household_members", members=members)],
+                prior=prior,
+                threshold=threshold,
             )
         detector = pop.household
         if not features or detector is None:
@@ -975,14 +979,16 @@ class GraphitiPersonalizationEngine:
                 if not features
                 else Reason.of("household_few_shoppers", shoppers=pop.n_users)
             )
-            return HouseholdProfile(
+            return HouseholdProfile(  # no evidence: the prior is the calibrated answer
                 user_id=user_id,
-                shared_probability=0.0,
+                shared_probability=prior,
                 members_declared=members,
                 features=features,
                 reasons=[why],
+                prior=prior,
+                threshold=threshold,
             )
-        probability = detector.probability(features)
+        probability = detector.probability(features, prior)
         parallel = detector.percentile("parallel_repertoire", features["parallel_repertoire"])
         breadth = detector.percentile("repertoire_breadth", features["repertoire_breadth"])
         return HouseholdProfile(
@@ -999,8 +1005,10 @@ class GraphitiPersonalizationEngine:
                 Reason.of(
                     "repertoire_breadth", share=features["repertoire_breadth"], percentile=breadth
                 ),
-                Reason.of("household_baseline"),
+                Reason.of("household_baseline", merged=detector.merged_share, prior=prior),
             ],
+            prior=prior,
+            threshold=threshold,
         )
 
     # --- ranking, explanation, schema -----------------------------------------------------------

@@ -573,7 +573,9 @@ REASON_TEXTS: dict[str, str] = {
     "of repeat categories (more than {percentile:.0%} of shoppers)",
     "repertoire_breadth": "{share:.0%} of purchases are different products (more than "
     "{percentile:.0%} of shoppers)",
-    "household_baseline": "compared with accounts made by merging two real shoppers' histories",
+    "household_baseline": "compared with accounts made by merging two real shoppers' "
+    "histories, which {merged:.0%} of accounts resemble; {prior:.0%} of accounts are assumed "
+    "shared",
     # preferences
     "learned_from": "learned from {orders} orders and {lines:.0f} purchased lines",
     # words a host's own component handed over as plain text
@@ -836,14 +838,19 @@ class HouseholdProfile(_Result):
 
     user_id: str
     shared_probability: float
+    """P(more than one person shares the account), averaging ``prior`` over the accounts."""
     members_declared: int
     features: dict[str, float]
     reasons: list[Reason]
+    prior: float = 0.71
+    """The share of shared accounts assumed before behaviour (``EngineConfig.household_prior``)."""
+    threshold: float = 0.5
+    """The probability at which ``shared`` is True (``EngineConfig.household_threshold``)."""
 
     @property
     def shared(self) -> bool:
-        """True when the probability is at least one half."""
-        return self.shared_probability >= 0.5
+        """True when the probability reaches the host's threshold (default one half)."""
+        return self.shared_probability >= self.threshold
 
 
 class ScoredProduct(_Result):

@@ -97,7 +97,10 @@ def test_capability_evaluations_run(tmp_path: Path, what: str) -> None:
     if what in {"quantity", "budget"}:
         assert "skipped" in result  # no quantities or prices in this layout
     elif what == "household":
-        assert 0.0 <= result["roc_auc"] <= 1.0
+        assert 0.0 <= result["merged"]["roc_auc"] <= 1.0
+        low, high = result["merged"]["roc_auc_ci95"]
+        assert low <= result["merged"]["roc_auc"] <= high
+        assert "real" not in result  # this layout carries no household sizes
     elif what == "dietary":
         cells = [c for by_dept in result["diet"].values() for c in by_dept.values()]
         assert cells  # every planted prevalence × department scored

@@ -16,6 +16,7 @@ import numpy as np
 from leafloaf.engine import GraphitiPersonalizationEngine
 from leafloaf.errors import MissingExtraError
 from leafloaf.evaluation.budget import budget_markdown, evaluate_budget, plot_budget
+from leafloaf.evaluation.calibration import expected_calibration_error
 from leafloaf.evaluation.cart import evaluate_cart
 from leafloaf.evaluation.data import Basket, BasketData
 from leafloaf.evaluation.dietary import evaluate_dietary
@@ -28,6 +29,7 @@ from leafloaf.search.judged import bootstrap_interval
 
 __all__ = [
     "CAPABILITIES",
+    "CAPABILITY_PLOTS",
     "evaluate_budget",
     "evaluate_complements",
     "evaluate_dietary",
@@ -174,11 +176,131 @@ def _auc(positives: Sequence[float], negatives: Sequence[float]) -> float:
     return float(wins / (len(positives) * len(negatives)))
 
 
-def evaluate_household(
-    data: BasketData, users: int | None = None, seed: int = 0, show: bool = True
-) -> dict[str, Any]:
-    """Merge two real users into one account for a random subset; AUC of shared_probability."""
-    data = data.sample_users(users, seed)
+def _auc_interval(
+    positives: Sequence[float], negatives: Sequence[float], seed: int, draws: int = 1000
+) -> list[float]:
+    """95 % bootstrap interval of the ROC-AUC, resampling each class with replacement."""
+    if not positives or not negatives:
+        return [float("nan"), float("nan")]
+    rng = np.random.default_rng(seed)
+    pos, neg = np.asarray(positives), np.asarray(negatives)
+    values = []
+    for _ in range(draws):
+        p = pos[rng.integers(0, len(pos), len(pos))]
+        n = np.sort(neg[rng.integers(0, len(neg), len(neg))])
+        lo, hi = np.searchsorted(n, p, side="left"), np.searchsorted(n, p, side="right")
+        values.append(float((lo + 0.5 * (hi - lo)).sum() / (len(p) * len(n))))
+    low, high = np.quantile(values, [0.025, 0.975])
+    return [round(float(low), 4), round(float(high), 4)]
+
+
+def _ece_if_calibrated(probabilities: Sequence[float], seed: int, draws: int = 500) -> list[float]:
+    """Mean and 95th percentile of the ECE a *perfectly* calibrated predictor would show
+    with these probabilities and this many cases: the sampling floor of the figure."""
+    rng = np.random.default_rng(seed)
+    p = np.asarray(probabilities, dtype=np.float64)
+    values = [
+        expected_calibration_error(p.tolist(), (rng.random(len(p)) < p).astype(float).tolist())
+        for _ in range(draws)
+    ]
+    return [round(float(np.mean(values)), 4), round(float(np.quantile(values, 0.95)), 4)]
+
+
+def _cutoffs(p: Sequence[float], y: Sequence[bool]) -> dict[str, dict[str, float | None]]:
+    """Per probability cut-off: how many accounts reach it, and precision/recall there
+    (None where no account reaches it)."""
+    probs, truth = np.asarray(p), np.asarray(y, dtype=bool)
+    out: dict[str, dict[str, float | None]] = {}
+    for cut in (0.5, 0.6, 0.7, 0.8, 0.9):
+        flagged = probs >= cut
+        hits = int((flagged & truth).sum())
+        out[f"p >= {cut}"] = {
+            "flagged_share": round(float(flagged.mean()), 4) if len(probs) else 0.0,
+            "precision": round(hits / int(flagged.sum()), 4) if flagged.any() else None,
+            "recall": round(hits / int(truth.sum()), 4) if truth.any() else None,
+        }
+    return out
+
+
+def _household_real(data: BasketData, seed: int, show: bool) -> dict[str, Any]:
+    """shared_probability of the real accounts against their real household size."""
+    from leafloaf.evaluation.calibration import calibration_report
+    from leafloaf.learning.household import FEATURES, MERGE_KINDS
+
+    with step(f"learning from {len(data.baskets):,} real accounts", show):
+        engine = train_engine(data.catalog, data.baskets)
+    detector = engine.population.household
+    prior = engine.config.household_prior
+    probs, learned, multi, kids = [], [], [], []
+    everyone: list[float] = []
+    features: dict[str, list[float]] = {f: [] for f in FEATURES}
+    for user in _iter(list(data.baskets), "household (real)", show):
+        profile = engine.household_profile(user)
+        everyone.append(profile.shared_probability)
+        row = data.households.get(user)
+        if row is None or not profile.features:
+            continue
+        probs.append(profile.shared_probability)
+        learned.append(
+            detector.probability(profile.features, detector.merged_share) if detector else prior
+        )
+        multi.append(row["household_size"].strip() not in {"", "1"})
+        kids.append(row["kids_count"].strip() not in {"", "0"})
+        for f in FEATURES:
+            features[f].append(profile.features[f])
+
+    def split(values: Sequence[float], label: Sequence[bool]) -> tuple[list[float], list[float]]:
+        return ([v for v, y in zip(values, label, strict=True) if y],
+                [v for v, y in zip(values, label, strict=True) if not y])  # fmt: skip
+
+    pos, neg = split(probs, multi)
+    with_kids, without = split(probs, kids)
+    share = float(np.mean(multi)) if multi else float("nan")
+    return {
+        "labelled_accounts": len(probs),
+        "multi_person": len(pos),
+        "single_person": len(neg),
+        "real_multi_share": round(share, 4),
+        "prior": prior,
+        "mean_probability_labelled": round(float(np.mean(probs)), 4) if probs else None,
+        "mean_probability_all_accounts": round(float(np.mean(everyone)), 4) if everyone else None,
+        "learned_merge_like_share": round(detector.merged_share, 4) if detector else None,
+        "learned_shares_by_kind": (
+            {k: round(float(v), 4) for k, v in zip(MERGE_KINDS, detector.shares, strict=True)}
+            if detector
+            else None
+        ),
+        "score_weights": (
+            {f: round(float(w), 4) for f, w in zip(FEATURES, detector.weights, strict=True)}
+            if detector
+            else None
+        ),
+        "roc_auc_multi_person": round(_auc(pos, neg), 4),
+        "roc_auc_multi_person_ci95": _auc_interval(pos, neg, seed),
+        "roc_auc_kids": round(_auc(with_kids, without), 4),
+        "roc_auc_kids_ci95": _auc_interval(with_kids, without, seed),
+        "feature_auc_multi_person": {
+            f: round(_auc(*split(values, multi)), 4) for f, values in features.items()
+        },
+        "single_share_at_or_above_0.5": round(float(np.mean([p >= 0.5 for p in neg])), 4)
+        if neg
+        else None,
+        "single_share_at_or_above_threshold": round(
+            float(np.mean([p >= engine.config.household_threshold for p in neg])), 4
+        )
+        if neg
+        else None,
+        "threshold": engine.config.household_threshold,
+        "cutoffs": _cutoffs(probs, multi),
+        "calibration": calibration_report(probs, multi),
+        "calibration_5_bins": calibration_report(probs, multi, bins=5),
+        "ece_if_perfectly_calibrated": _ece_if_calibrated(probs, seed),
+        "calibration_learned_share_as_prior": calibration_report(learned, multi),
+    }
+
+
+def _household_merged(data: BasketData, seed: int, show: bool) -> dict[str, Any]:
+    """Merge two real users into one account for a random 20 %; AUC of shared_probability."""
     rng = random.Random(seed)
     ids = sorted(data.baskets)
     rng.shuffle(ids)
@@ -196,19 +318,18 @@ def evaluate_household(
         engine = train_engine(data.catalog, accounts)
     pos: list[float] = []
     neg: list[float] = []
-    for account in _iter(list(accounts), "household", show):
+    for account in _iter(list(accounts), "household (merged)", show):
         p = engine.household_profile(account).shared_probability
         (pos if account in merged else neg).append(p)
+    detector = engine.population.household
     return {
-        "capability": "household",
-        "dataset": data.name,
-        "protocol": "20% of users merged pairwise into shared accounts; ROC-AUC of "
-        "household_profile().shared_probability, merged vs. single accounts",
         "merged_accounts": len(pos),
         "single_accounts": len(neg),
-        "roc_auc": _auc(pos, neg),
-        "mean_probability_merged": float(np.mean(pos)) if pos else None,
-        "mean_probability_single": float(np.mean(neg)) if neg else None,
+        "roc_auc": round(_auc(pos, neg), 4),
+        "roc_auc_ci95": _auc_interval(pos, neg, seed),
+        "mean_probability_merged": round(float(np.mean(pos)), 4) if pos else None,
+        "mean_probability_single": round(float(np.mean(neg)), 4) if neg else None,
+        "learned_merge_like_share": round(detector.merged_share, 4) if detector else None,
     }
 
 
@@ -267,6 +388,107 @@ def _quantity_figures(
             }
         effect[f"vs {name}"] = figures
     return methods, effect
+
+
+def evaluate_household(
+    data: BasketData, users: int | None = None, seed: int = 0, show: bool = True
+) -> dict[str, Any]:
+    """household_profile().shared_probability against real household sizes, where the data
+    carry them (Complete Journey demographics), and on synthetic merged accounts."""
+    data = data.sample_users(users, seed)
+    result: dict[str, Any] = {
+        "capability": "household",
+        "dataset": data.name,
+        "protocol": "real: the engine learns from every account's full history (it never "
+        "sees a label); for the accounts with demographics, ROC-AUC of shared_probability "
+        "for household_size >= 2 vs. 1 (secondary: kids_count >= 1) with a 95 % bootstrap "
+        "interval, calibration against household_size >= 2 (Brier, ECE over 10 equal-mass "
+        "bins, reliability), precision/recall per cut-off. merged (second measure): 20 % "
+        "of users merged pairwise into shared accounts; ROC-AUC merged vs. single",
+    }
+    if data.households:
+        result["real"] = _household_real(data, seed, show)
+    result["merged"] = _household_merged(data, seed, show)
+    return result
+
+
+def household_markdown(result: Mapping[str, Any]) -> str:
+    """The household report: real households first, the merged-account measure after."""
+    lines = [
+        f"# Household evaluation: {result['dataset']}",
+        "",
+        f"Protocol: {result['protocol']}.",
+        "",
+    ]
+    real = result.get("real")
+    if real:
+        cal = real["calibration"]
+        lines += [
+            "## Real households (demographics)",
+            "",
+            f"- {real['labelled_accounts']} labelled accounts: {real['multi_person']} of two "
+            f"or more people, {real['single_person']} of one (real share "
+            f"{real['real_multi_share']:.3f}).",
+            f"- ROC-AUC, multi-person vs. single: **{real['roc_auc_multi_person']:.3f}** "
+            f"(95 % CI {real['roc_auc_multi_person_ci95'][0]:.3f}–"
+            f"{real['roc_auc_multi_person_ci95'][1]:.3f}); kids vs. none: "
+            f"{real['roc_auc_kids']:.3f} ({real['roc_auc_kids_ci95'][0]:.3f}–"
+            f"{real['roc_auc_kids_ci95'][1]:.3f}).",
+            f"- Prior (host setting) {real['prior']}; mean probability "
+            f"{real['mean_probability_labelled']} over the labelled accounts, "
+            f"{real['mean_probability_all_accounts']} over all; "
+            f"learned merge-like share {real['learned_merge_like_share']}.",
+            f"- Calibration: Brier {cal['brier']:.4f} (always answering the base rate: "
+            f"{cal['brier_base_rate']:.4f}); ECE {cal['ece']:.4f} over {cal['bins']} bins "
+            f"(a perfectly calibrated predictor would show "
+            f"{real['ece_if_perfectly_calibrated'][0]:.4f} on average here, up to "
+            f"{real['ece_if_perfectly_calibrated'][1]:.4f}); 5 bins: "
+            f"{real['calibration_5_bins']['ece']:.4f}.",
+            f"- With the learned share as the prior instead: Brier "
+            f"{real['calibration_learned_share_as_prior']['brier']:.4f}, ECE "
+            f"{real['calibration_learned_share_as_prior']['ece']:.4f}.",
+            f"- Real single households at p >= 0.5: {real['single_share_at_or_above_0.5']}.",
+            "",
+            "| cut-off | accounts flagged | precision | recall |",
+            "|---|---|---|---|",
+        ]
+        for cut, row in real["cutoffs"].items():
+            cells = [row["flagged_share"], row["precision"], row["recall"]]
+            lines.append(f"| {cut} | " + " | ".join("—" if c is None else f"{c:.3f}" for c in cells)
+                         + " |")  # fmt: skip
+        lines += ["", "Per-feature ROC-AUC against multi-person (diagnostic): "
+                  + ", ".join(f"{k} {v:.3f}" for k, v in real["feature_auc_multi_person"].items())
+                  + ".", ""]  # fmt: skip
+    merged = result["merged"]
+    lines += [
+        "## Merged accounts (second measure)",
+        "",
+        f"- {merged['merged_accounts']} merged / {merged['single_accounts']} single accounts: "
+        f"ROC-AUC **{merged['roc_auc']:.3f}** (95 % CI {merged['roc_auc_ci95'][0]:.3f}–"
+        f"{merged['roc_auc_ci95'][1]:.3f}); mean probability merged "
+        f"{merged['mean_probability_merged']}, single {merged['mean_probability_single']}.",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def plot_household(fig: Any, result: Mapping[str, Any]) -> None:
+    """Reliability diagram of shared_probability against real household size."""
+    from leafloaf.evaluation.calibration import plot_reliability
+
+    real = result.get("real")
+    if not real:
+        ax = fig.add_subplot(1, 1, 1)
+        ax.text(0.5, 0.5, "no real household labels in this data", ha="center")
+        return
+    plot_reliability(
+        fig,
+        {
+            f"prior {real['prior']} (host setting)": real["calibration"],
+            "learned share as prior": real["calibration_learned_share_as_prior"],
+        },
+        title=f"household: shared_probability vs. household_size >= 2 — {result['dataset']}",
+    )
 
 
 def evaluate_quantity(
@@ -423,7 +645,10 @@ CAPABILITIES: dict[str, Callable[..., dict[str, Any]]] = {
 }
 """Subcommand name → evaluation function."""
 
-CAPABILITY_PLOTS: dict[str, Callable[[Any, Mapping[str, Any]], None]] = {"budget": plot_budget}
+CAPABILITY_PLOTS: dict[str, Callable[[Any, Mapping[str, Any]], None]] = {
+    "budget": plot_budget,
+    "household": plot_household,
+}
 """Subcommand name → the plot its report carries (``write_report``'s ``plot``)."""
 
 
@@ -431,6 +656,8 @@ def capability_markdown(result: Mapping[str, Any]) -> str:
     """A short markdown report of one capability evaluation."""
     if result.get("capability") == "budget":
         return budget_markdown(result)
+    if result.get("capability") == "household" and "merged" in result:
+        return household_markdown(result)
     lines = [f"# {result['capability'].title()} evaluation: {result['dataset']}", ""]
     if "skipped" in result:
         return "\n".join([*lines, f"Skipped: {result['skipped']}.", ""])

@@ -10,7 +10,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from leafloaf.catalog import Catalog
-from leafloaf.datasets import Dataset, check_layout, load_completejourney, load_instacart
+from leafloaf.datasets import (
+    Dataset,
+    check_layout,
+    load_completejourney,
+    load_completejourney_demographics,
+    load_instacart,
+)
 from leafloaf.errors import ValidationError
 from leafloaf.models import Product
 
@@ -39,6 +45,9 @@ class BasketData:
     baskets: dict[str, list[Basket]]
     has_quantities: bool = False
     has_prices: bool = False
+    households: dict[str, dict[str, str]] = field(default_factory=dict)
+    """Real household facts per user where the data carry them (Complete Journey
+    demographics: ``household_size``, ``kids_count``, ...); read by evaluations only."""
 
     def sample_users(self, n: int | None, seed: int) -> BasketData:
         """A reproducible random subset of ``n`` users (all when ``n`` is None)."""
@@ -54,6 +63,7 @@ class BasketData:
             {u: self.baskets[u] for u in sorted(chosen)},
             self.has_quantities,
             self.has_prices,
+            {u: self.households[u] for u in sorted(chosen) if u in self.households},
         )
 
 
@@ -145,7 +155,8 @@ def load_basket_data(path: str | Path, fmt: str | None = None) -> BasketData:
         return BasketData(path.name, data.catalog, _from_dataset(data))
     if fmt == "completejourney":
         data = load_completejourney(path)
-        return BasketData(path.name, data.catalog, _from_dataset(data), True, True)
+        households = load_completejourney_demographics(path)
+        return BasketData(path.name, data.catalog, _from_dataset(data), True, True, households)
     if fmt == "dnntsp":
         sequences = _dnntsp_sequences(path)
         items = sorted({i for seq in sequences.values() for b in seq for i in b})
