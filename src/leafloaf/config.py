@@ -16,7 +16,8 @@ class EngineConfig(BaseModel):
     """Global settings of :class:`~leafloaf.GraphitiPersonalizationEngine`.
 
     None of these is per product or per category; they are smoothing strengths, a recency
-    half-life and credibility levels, and ``leafloaf evaluate`` tunes them on validation data.
+    half-life and credibility levels. Those left ``None`` are learned from the engine's own
+    log by the population refit; a value set here overrides the learned one.
     Unknown keys are rejected, so a typo fails loudly, as a :class:`~leafloaf.ConfigError`
     naming the key.
 
@@ -38,8 +39,10 @@ class EngineConfig(BaseModel):
                 message = f"not a setting; the settings are {sorted(type(self).model_fields)}"
             raise ConfigError(field, value, message) from None
 
-    half_life_days: float = Field(default=90.0, gt=0)
-    """Recency half-life of decayed purchase counts (usual order, re-ranking)."""
+    half_life_days: float | None = Field(default=None, gt=0)
+    """Recency half-life of decayed purchase counts (usual order, next basket). None: learned
+    by the population refit on held-out latest baskets (``engine.next_basket_settings()``);
+    a value fixes it (and the stored decayed sums use it exactly)."""
     complement_prior: float = Field(default=5.0, gt=0)
     """Pseudo-baskets shrinking co-occurrence confidence toward the base rate."""
     item_prior: float = Field(default=2.0, gt=0)
@@ -53,12 +56,15 @@ class EngineConfig(BaseModel):
     cart_weight: float = Field(default=1.0, ge=0)
     """Re-ranking: weight of the cart term, log(1 + adds) - log(1 + removes) (0 turns it off;
     ``leafloaf evaluate cart`` measures it)."""
-    neighbours: int = Field(default=300, ge=0)
-    """Nearest shoppers whose usual baskets inform next-basket prediction (0 = off)."""
-    personal_weight: float = Field(default=0.8, ge=0, le=1)
-    """Next basket: weight of the shopper's own statistics vs. their neighbours'."""
-    timing_weight: float = Field(default=0.25, ge=0, le=1)
-    """Next basket: weight of restock timing vs. recency-weighted frequency."""
+    neighbours: int | None = Field(default=None, ge=0)
+    """Nearest shoppers whose usual baskets inform next-basket prediction (0 = off).
+    None: learned by the population refit."""
+    personal_weight: float | None = Field(default=None, ge=0, le=1)
+    """Next basket: weight of the shopper's own statistics vs. their neighbours'. None:
+    learned by the population refit."""
+    timing_weight: float | None = Field(default=None, ge=0, le=1)
+    """Next basket: weight of restock timing vs. recency-weighted frequency. None: learned
+    by the population refit."""
     refit_fraction: float = Field(default=0.05, gt=0)
     """The background refitter rebuilds population statistics once the log grew by this much."""
     remember_beliefs: bool | None = None

@@ -10,13 +10,14 @@ from __future__ import annotations
 import math
 from array import array
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 import numpy as np
 from numpy.typing import NDArray
 
 from leafloaf.catalog import Catalog
+from leafloaf.config import EngineConfig
 from leafloaf.learning.complements import (
     CoOccurrence,
     HistoryStrength,
@@ -27,6 +28,7 @@ from leafloaf.learning.complements import (
 from leafloaf.learning.dietary import AttributeRates, fit_attribute_rates
 from leafloaf.learning.household import HouseholdModel, fit_household_model
 from leafloaf.learning.neighbours import Neighbourhood, fit_neighbourhood
+from leafloaf.learning.nextbasket_fit import NextBasketFit, fit_next_basket
 from leafloaf.learning.pacing import paced
 from leafloaf.learning.stats import UserStats
 from leafloaf.models import Event
@@ -65,6 +67,8 @@ class PopulationModel:
     product_quantities: dict[str, dict[float, float]] = field(default_factory=dict)
     household: HouseholdModel | None = None
     neighbourhood: Neighbourhood | None = None
+    next_basket: NextBasketFit = field(default_factory=NextBasketFit)
+    """Next-basket knobs learned on held-out latest baskets (learning/nextbasket_fit)."""
     _log_priors: dict[str, tuple[str | None, float, float]] = field(
         default_factory=dict, repr=False
     )
@@ -220,15 +224,21 @@ def fit_population(
     catalog: Catalog,
     event_count: int,
     share_vectors: (
-        Mapping[str, Mapping[str, float]] | Iterable[tuple[str, Mapping[str, float]]] | None
+        Mapping[str, Mapping[str, float]]
+        | Iterable[tuple[str, Mapping[str, float]]]
+        | Callable[[float], Iterable[tuple[str, Mapping[str, float]]]]
+        | None
     ) = None,
     complement_prior: float = 5.0,
+    config: EngineConfig | None = None,
 ) -> PopulationModel:
     """Fit every population statistic from all shoppers' rows and the event log.
 
     ``share_vectors`` (each shopper's recency-weighted order shares) feed the neighbourhood;
+    given as a function of the half-life, they are built at the learned one.
     ``complement_prior`` is the co-occurrence shrinkage the engine serves with (the
-    complements' ``κ`` is fitted under it).
+    complements' ``κ`` is fitted under it). ``config`` holds the knobs the host fixed; the
+    next-basket ones left ``None`` are learned (:func:`fit_next_basket`).
     """
     model = PopulationModel(n_users=len(users), events_at_fit=event_count)
     attr_index: dict[str, int] = {}
@@ -300,7 +310,16 @@ def fit_population(
     model.product_quantities = {pid: dict(h) for pid, h in quantities.items()}
     fit_prices(model, catalog, price_acc, users)
     model.household = fit_household_model(list(users.values()), catalog)
+    model.next_basket = fit_next_basket(
+        columns, model, config or EngineConfig(), with_neighbours=share_vectors is not None
+    )
     if share_vectors is not None:
+        if callable(share_vectors):
+            share_vectors = share_vectors(
+                config.half_life_days
+                if config is not None and config.half_life_days is not None
+                else model.next_basket.half_life_days
+            )
         neighbourhood = fit_neighbourhood(share_vectors)
         model.neighbourhood = neighbourhood if neighbourhood.users else None
     return model
