@@ -105,6 +105,7 @@ def world() -> GraphitiPersonalizationEngine:
 def _every_result(eng: GraphitiPersonalizationEngine) -> Iterator[tuple[str, Any]]:
     """Every feature method's results for every kind of shopper (and one without history)."""
     products = list(eng.catalog.ids)
+    yield "next_basket_settings", eng.next_basket_settings()
     for user in ("veg", "pair", "bulk", "once", "cook0", "bg0", "nobody"):
         yield "usual_order", eng.usual_order(user, k=20)
         yield "next_basket", list(eng.next_basket(user, k=20))
@@ -154,7 +155,7 @@ def test_every_reason_the_engine_emits_renders_from_its_params(
     assert set(seen) == {
         "usual_order", "next_basket", "reorder_due", "dietary_profile", "complements",
         "suggest_quantity", "budget_profile", "household_profile", "rerank", "explain",
-        "preferences", "search",
+        "preferences", "search", "next_basket_settings",
     }  # fmt: skip
     emitted = set().union(*seen.values())
     assert {

@@ -16,7 +16,8 @@ class EngineConfig(BaseModel):
     """Global settings of :class:`~leafloaf.GraphitiPersonalizationEngine`.
 
     None of these is per product or per category; they are smoothing strengths, a recency
-    half-life and credibility levels, and ``leafloaf evaluate`` tunes them on validation data.
+    half-life and credibility levels. Those left ``None`` are learned from the engine's own
+    log by the population refit; a value set here overrides the learned one.
     Unknown keys are rejected, so a typo fails loudly, as a :class:`~leafloaf.ConfigError`
     naming the key.
 
@@ -38,8 +39,10 @@ class EngineConfig(BaseModel):
                 message = f"not a setting; the settings are {sorted(type(self).model_fields)}"
             raise ConfigError(field, value, message) from None
 
-    half_life_days: float = Field(default=90.0, gt=0)
-    """Recency half-life of decayed purchase counts (usual order, re-ranking)."""
+    half_life_days: float | None = Field(default=None, gt=0)
+    """Recency half-life of decayed purchase counts (usual order, next basket). None: learned
+    by the population refit on held-out latest baskets (``engine.next_basket_settings()``);
+    a value fixes it (and the stored decayed sums use it exactly)."""
     complement_prior: float = Field(default=5.0, gt=0)
     """Pseudo-baskets shrinking co-occurrence confidence toward the base rate."""
     item_prior: float = Field(default=2.0, gt=0)
@@ -76,12 +79,15 @@ class EngineConfig(BaseModel):
     """``shared_probability`` at which an account counts as shared (``HouseholdProfile.shared``
     and the remembered household fact); 0.5 = more likely shared than not. The household
     report gives precision and recall at several cut-offs to choose from."""
-    neighbours: int = Field(default=300, ge=0)
-    """Nearest shoppers whose usual baskets inform next-basket prediction (0 = off)."""
-    personal_weight: float = Field(default=0.8, ge=0, le=1)
-    """Next basket: weight of the shopper's own statistics vs. their neighbours'."""
-    timing_weight: float = Field(default=0.25, ge=0, le=1)
-    """Next basket: weight of restock timing vs. recency-weighted frequency."""
+    neighbours: int | None = Field(default=None, ge=0)
+    """Nearest shoppers whose usual baskets inform next-basket prediction (0 = off).
+    None: learned by the population refit."""
+    personal_weight: float | None = Field(default=None, ge=0, le=1)
+    """Next basket: weight of the shopper's own statistics vs. their neighbours'. None:
+    learned by the population refit."""
+    timing_weight: float | None = Field(default=None, ge=0, le=1)
+    """Next basket: weight of restock timing vs. recency-weighted frequency. None: learned
+    by the population refit."""
     due_probability: float = Field(default=0.5, gt=0, le=1)
     """Reorder: the restock probability at which a product is reported due — the host's
     cut-off, in probability terms (the probabilities are calibrated on held-out baskets;

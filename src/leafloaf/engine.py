@@ -27,7 +27,7 @@ from leafloaf.learning.budget import budget_profile
 from leafloaf.learning.complements import blend, cooccurrence_distribution, own_distribution
 from leafloaf.learning.dietary import infer_avoidances
 from leafloaf.learning.household import household_features
-from leafloaf.learning.nextbasket import next_basket_top
+from leafloaf.learning.nextbasket import next_basket_knobs, next_basket_top
 from leafloaf.learning.pacing import handover, paced
 from leafloaf.learning.population import (
     PopulationModel,
@@ -40,7 +40,12 @@ from leafloaf.learning.quantity import suggest_quantity
 from leafloaf.learning.ranking import UserModel, compile_user_model
 from leafloaf.learning.reorder import reorder_items
 from leafloaf.learning.stats import DECL_OPS, DeltaBatch, LazyUserStats, UserStats
-from leafloaf.learning.usual import usual_order, usual_scores
+from leafloaf.learning.usual import (
+    served_half_life,
+    storage_half_life,
+    usual_order,
+    usual_scores,
+)
 from leafloaf.memory.base import InMemoryMemory, MemoryBackend
 from leafloaf.models import (
     SECONDS_PER_DAY,
@@ -53,6 +58,7 @@ from leafloaf.models import (
     Explanation,
     Fact,
     HouseholdProfile,
+    NextBasketSettings,
     Product,
     QuantitySuggestion,
     Ranking,
@@ -160,7 +166,7 @@ class GraphitiPersonalizationEngine:
         self.memory = memory if memory is not None else InMemoryMemory()
         self.clock = clock or (lambda: datetime.now(UTC))
         self.config = config or EngineConfig()
-        self._decay_rate = math.log(2) / self.config.half_life_days
+        self._decay_rate = math.log(2) / storage_half_life(self.config)
         self._write_lock = threading.RLock()
         self._search_lock = threading.Lock()
         self._stats: ProfileCache[UserStats] = ProfileCache(self.config.cache_users)
@@ -560,11 +566,14 @@ class GraphitiPersonalizationEngine:
         try:
             users = LazyUserStats(snapshot.users(), snapshot.rows)  # parsed when read
             config = self.config
-            vectors = (  # streamed into the neighbourhood, never all held at once
-                (user, usual_scores(stats, None, config, stats.basket_days()[-1]))
-                for user, stats in paced(users.items())
-                if stats.baskets
-            )
+
+            def vectors(half_life: float) -> Iterator[tuple[str, dict[str, float]]]:
+                # streamed into the neighbourhood at the learned half-life, never all held
+                for user, stats in paced(users.items()):
+                    if stats.baskets:
+                        last = stats.basket_days()[-1]
+                        yield user, usual_scores(stats, None, config, last, half_life)
+
             arrays = snapshot.purchase_arrays()
             purchases = (
                 PurchaseColumns(*arrays)
@@ -713,6 +722,51 @@ class GraphitiPersonalizationEngine:
             )
 
         return Ranking(entries, build)
+
+    def next_basket_settings(self) -> NextBasketSettings:
+        """The half-life, weights and neighbourhood size :meth:`next_basket` serves with.
+
+        Each is learned by the population refit on held-out latest baskets unless the
+        ``EngineConfig`` sets it; ``source`` says which, and the held-out Recall@10 is the
+        evidence (see ``docs/concepts.md``).
+
+        >>> from leafloaf import Catalog, GraphitiPersonalizationEngine, Product
+        >>> engine = GraphitiPersonalizationEngine(Catalog([Product(product_id="1", name="Tea")]))
+        >>> engine.next_basket_settings().source["timing_weight"]
+        'neutral'
+        """
+        pop = self.population
+        fit = pop.next_basket
+        config = self.config
+        w_time, alpha, k = next_basket_knobs(config, pop)
+        set_here = {
+            "half_life_days": config.half_life_days,
+            "timing_weight": config.timing_weight,
+            "personal_weight": config.personal_weight,
+            "neighbours": config.neighbours,
+        }
+        learned = "learned" if fit.learned else "neutral"
+        source = {knob: "config" if v is not None else learned for knob, v in set_here.items()}
+        reasons = [
+            Reason.of("settings_learned", cases=fit.cases, recall=fit.recall,
+                      neutral=fit.neutral_recall)
+            if fit.learned
+            else Reason.of("settings_neutral", cases=fit.cases)
+        ]  # fmt: skip
+        configured = [knob for knob, v in set_here.items() if v is not None]
+        if configured:
+            reasons.append(Reason.of("settings_configured", knobs=", ".join(configured)))
+        return NextBasketSettings(
+            half_life_days=served_half_life(config, pop),
+            timing_weight=w_time,
+            personal_weight=alpha,
+            neighbours=k,
+            source=source,
+            cases=fit.cases,
+            heldout_recall=fit.recall,
+            neutral_recall=fit.neutral_recall,
+            reasons=reasons,
+        )
 
     def reorder_due(
         self, user_id: str, at: datetime | None = None, k: int | None = None

@@ -7,14 +7,15 @@ from datetime import datetime
 
 import pytest
 
-from leafloaf import Event, GraphitiPersonalizationEngine, ValidationError
+from leafloaf import EngineConfig, Event, GraphitiPersonalizationEngine, ValidationError
 from tests.learning.builders import T0, day, engine, weekly
 
 
 def _population() -> GraphitiPersonalizationEngine:
     """ann: bananas and milk weekly, beef once; four shoppers who share her bananas also
-    buy bread every week."""
-    eng = engine(now=day(42))
+    buy bread every week. Five shoppers are too few to learn the blend from (the refit would
+    keep plain personal frequency), so the host sets it here."""
+    eng = engine(now=day(42), personal_weight=0.8, timing_weight=0.25, neighbours=300)
     eng.record_many(weekly("ann", ["banana", "milk"], 6))
     eng.record(Event.purchase("ann", "beef", basket_id="ann-0", ts=T0))
     for n in range(4):
@@ -64,7 +65,9 @@ def test_the_top_k_path_equals_sorting_every_score_on_real_shoppers(k: int) -> N
     from tests.runtime.faults import real_events
 
     data = real_events(20_000)
-    real = GraphitiPersonalizationEngine(data.catalog)
+    # the neighbour path is what is checked: the host sets a blend that weighs it
+    blend = EngineConfig(personal_weight=0.8, timing_weight=0.25, neighbours=300)
+    real = GraphitiPersonalizationEngine(data.catalog, config=blend)
     real.record_many(data.events)
     real.fit()
     pop_model = real.population

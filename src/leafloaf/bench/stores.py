@@ -201,10 +201,12 @@ def redis_outage(dataset: Dataset, folder: Path, events: int = 100_000) -> dict[
 
 
 def config_decay(config: EngineConfig) -> float:
-    """The decay rate the engine derives from ``half_life_days``."""
+    """The decay rate of the engine's stored sums (from ``half_life_days`` when set)."""
     import math
 
-    return math.log(2) / config.half_life_days
+    from leafloaf.learning.usual import storage_half_life
+
+    return math.log(2) / storage_half_life(config)
 
 
 def _spanner_factory() -> StoreFactory | None:

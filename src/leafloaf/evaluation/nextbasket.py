@@ -1,27 +1,32 @@
-"""``leafloaf evaluate next-basket``: the engine vs. G-TopFreq, P-TopFreq and TIFU-KNN."""
+"""``leafloaf evaluate next-basket``: the engine vs. G-TopFreq, P-TopFreq and TIFU-KNN.
+
+The baselines are tuned on each user's validation basket; the engine is not tuned from
+outside at all: it learns its knobs inside its own population refit
+(``engine.next_basket_settings()``), and the report shows what it learned. Engine vs. tuned
+TIFU-KNN and vs. P-TopFreq are compared per user with a 95 % paired bootstrap interval.
+"""
 
 from __future__ import annotations
 
 import itertools
+import math
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
+
+import numpy as np
 
 from leafloaf.catalog import Catalog
 from leafloaf.config import EngineConfig
 from leafloaf.engine import GraphitiPersonalizationEngine
 from leafloaf.evaluation.baselines import TIFUKNN, GTopFreq, PTopFreq, TIFUParams
 from leafloaf.evaluation.data import Basket, BasketData
-from leafloaf.evaluation.metrics import score_rankings
+from leafloaf.evaluation.metrics import recall_at_k, score_rankings
 from leafloaf.evaluation.split import UserSplit, leave_last_out
-from leafloaf.learning.nextbasket import blend
-from leafloaf.learning.reorder import reorder_probabilities
-from leafloaf.learning.usual import usual_scores
 from leafloaf.models import Event, EventType
 from leafloaf.progress import progress, step
 
 __all__ = [
-    "LEAFLOAF_GRID",
     "TIFU_GRID",
     "baskets_to_events",
     "evaluate_next_basket",
@@ -36,13 +41,6 @@ TIFU_GRID: dict[str, Sequence[Any]] = {
     "alpha": (0.5, 0.7, 0.9),
 }
 """Searched on the validation basket (``within_decay`` stays at the paper's 0.9)."""
-LEAFLOAF_GRID: dict[str, Sequence[Any]] = {
-    "half_life_days": (30.0, 90.0, 365.0),
-    "neighbours": (100, 300),
-    "timing_weight": (0.0, 0.25, 0.5),
-    "personal_weight": (0.6, 0.8, 0.9, 1.0),
-}
-"""Searched on the validation basket; the chosen values are reported with the results."""
 
 
 def baskets_to_events(known: Mapping[str, Sequence[Basket]]) -> list[Event]:
@@ -105,42 +103,38 @@ class _Stage:
         self.seen = {u: {i for b in self.known[u] for i in b.items} for u in splits}
 
     def score(self, rankings: Mapping[str, Sequence[str]]) -> dict[str, object]:
-        return score_rankings(rankings, self.targets, self.seen, KS)
+        """Every metric averaged over users, and (key ``_recall@10``, taken out before the
+        report) each user's Recall@10, for the paired comparisons."""
+        out = score_rankings(rankings, self.targets, self.seen, KS)
+        users = [u for u in self.targets if self.targets[u]]
+        out["_recall@10"] = [recall_at_k(rankings.get(u, ()), self.targets[u], 10) for u in users]
+        return out
 
 
-def _leafloaf_components(
-    engine: GraphitiPersonalizationEngine,
-    stage: _Stage,
-    neighbours: Iterable[int],
-    show: bool,
-    desc: str,
-) -> dict[str, dict[str, Any]]:
-    """Per user: usual shares, restock probabilities and neighbour shares per ``k``."""
-    pop = engine.population
-    out: dict[str, dict[str, Any]] = {}
-    users = list(stage.targets)
-    for user in progress(users, len(users), desc, unit=" users") if show else users:
-        stats = engine.shopper_stats(user)
-        days = stats.basket_days()
-        ref = days[-1]
-        at = stage.when[user].timestamp() / 86_400.0
-        own = usual_scores(stats, None, engine.config, ref)
-        parts: dict[str, Any] = {
-            "usual": usual_scores(stats, pop, engine.config, ref),
-            "timing": {p: v[0] for p, v in reorder_probabilities(stats, pop, at).items()},
-        }
-        for k in neighbours:
-            parts[f"near{k}"] = pop.neighbourhood.scores(own, k, user) if pop.neighbourhood else {}
-        out[user] = parts
-    return out
-
-
-def _blend(
-    parts: Mapping[str, Any], neighbours: int, timing: float, personal: float
-) -> dict[str, float]:
-    """The engine's own blend over precomputed parts (tuning reuses one fit per half-life)."""
-    mixed = blend(parts["usual"], parts["timing"], parts[f"near{neighbours}"], timing, personal)
-    return {p: v[0] for p, v in mixed.items()}
+def _paired(
+    mine: Sequence[float], theirs: Sequence[float], resamples: int = 2_000, seed: int = 0
+) -> dict[str, Any]:
+    """Per-user paired comparison: mean difference and ratio of means, each with a 95 %
+    percentile-bootstrap interval over users (the same resampled users for both); a "win"
+    only when the difference's interval excludes zero."""
+    a, b = np.asarray(mine, dtype=np.float64), np.asarray(theirs, dtype=np.float64)
+    if len(a) == 0:
+        return {"difference": [math.nan] * 3, "ratio": [math.nan] * 3, "win": False}
+    rng = np.random.default_rng(seed)
+    picks = rng.integers(0, len(a), size=(resamples, len(a)))
+    mean_a, mean_b = a[picks].mean(axis=1), b[picks].mean(axis=1)
+    diff_lo, diff_hi = np.percentile(mean_a - mean_b, [2.5, 97.5])
+    ratio = mean_a / np.maximum(mean_b, 1e-12)
+    ratio_lo, ratio_hi = np.percentile(ratio, [2.5, 97.5])
+    diff = [float(a.mean() - b.mean()), float(diff_lo), float(diff_hi)]
+    return {
+        "difference": [round(v, 4) for v in diff],
+        "ratio": [
+            round(v, 4) for v in (float(a.mean() / max(b.mean(), 1e-12)), ratio_lo, ratio_hi)
+        ],
+        "win": bool(diff_lo > 0),
+        "loss": bool(diff_hi < 0),
+    }
 
 
 def evaluate_next_basket(
@@ -150,7 +144,8 @@ def evaluate_next_basket(
     show_progress: bool = True,
     log: Callable[[str], None] = print,
 ) -> dict[str, Any]:
-    """Run every method, tuned on the validation basket, scored on the test basket."""
+    """Run every method on the test basket: the baselines tuned on the validation basket,
+    the engine with the settings its own refit learned (reported under ``learned``)."""
     started = time.perf_counter()
     data = data.sample_users(users, seed)
     splits = leave_last_out(data)
@@ -164,8 +159,6 @@ def evaluate_next_basket(
         for method in (popular, PTopFreq()):
             method.fit(test.known)
             methods[method.name] = test.score({u: method.predict(u, max(KS)) for u in test.targets})
-        popular.fit(validation.known)
-        fallback_val = popular.ranking[:100]
         popular.fit(test.known)
         fallback_test = popular.ranking[:100]
 
@@ -191,39 +184,11 @@ def evaluate_next_basket(
         )
     params[tifu.name] = dict(best_tifu.__dict__)
 
-    # LeafLoaf: same protocol, its own global knobs
-    best: tuple[float, dict[str, Any]] = (-1.0, {})
-    half_lives = LEAFLOAF_GRID["half_life_days"]
-    for n, half_life in enumerate(half_lives, start=1):
-        tuning = f"LeafLoaf tuning {n}/{len(half_lives)} (half-life {half_life:g} days)"
-        with step(f"{tuning}: learning", show_progress):
-            config = EngineConfig(half_life_days=half_life)
-            engine = train_engine(data.catalog, validation.known, config)
-        parts = _leafloaf_components(
-            engine, validation, LEAFLOAF_GRID["neighbours"], show_progress, f"{tuning}: scoring"
-        )
-        grid = list(
-            itertools.product(
-                LEAFLOAF_GRID["neighbours"],
-                LEAFLOAF_GRID["timing_weight"],
-                LEAFLOAF_GRID["personal_weight"],
-            )
-        )
-        blends = f"{tuning}: blend weights"
-        for k, timing, personal in (
-            progress(grid, len(grid), blends, unit=" settings") if show_progress else grid
-        ):
-            rankings = {
-                u: _pad(_rank(_blend(parts[u], k, timing, personal), 10), fallback_val, 10)
-                for u in validation.targets
-            }
-            score = _objective(validation.score(rankings))
-            if score > best[0]:
-                best = (score, {"half_life_days": half_life, "neighbours": k,
-                                "timing_weight": timing, "personal_weight": personal})  # fmt: skip
-    chosen = EngineConfig(**best[1])
+    # LeafLoaf: no outer search; the engine learns its knobs inside its own refit
     with step("LeafLoaf on test baskets: learning", show_progress):
-        engine = train_engine(data.catalog, test.known, chosen)
+        fit_started = time.perf_counter()
+        engine = train_engine(data.catalog, test.known)
+        fit_seconds = time.perf_counter() - fit_started
     rankings = {}
     test_users = list(test.targets)
     desc = "LeafLoaf on test baskets: predicting"
@@ -233,13 +198,29 @@ def evaluate_next_basket(
         ranked = engine.next_basket(user, max(KS), at=test.when[user]).product_ids
         rankings[user] = _pad(ranked, fallback_test, max(KS))
     methods["leafloaf"] = test.score(rankings)
-    params["leafloaf"] = best[1]
+    learned = engine.next_basket_settings()
+    params["leafloaf"] = learned.model_dump(
+        include={"half_life_days", "timing_weight", "personal_weight", "neighbours"}
+    )
+    per_user = {name: figures.pop("_recall@10") for name, figures in methods.items()}
+    ours = per_user["leafloaf"]
+    comparisons = {
+        f"leafloaf vs {name}": _paired(ours, per_user[name])  # type: ignore[arg-type]
+        for name in ("tifu-knn", "p-topfreq")
+        if name in per_user
+    }
     return {
         "dataset": data.name,
         "users": len(splits),
         "k": list(KS),
         "methods": methods,
         "params": params,
+        "learned": {
+            **learned.model_dump(exclude={"reasons"}),
+            "reasons": [r.text for r in learned.reasons],
+        },
+        "engine_fit_seconds": round(fit_seconds, 1),
+        "comparisons": comparisons,
         "split": "per user: last basket = test, second to last = validation, earlier = history",
         "seconds": round(time.perf_counter() - started, 1),
     }

@@ -32,8 +32,9 @@ def next_basket_markdown(result: Mapping[str, Any]) -> str:
     parts = [
         f"# Next-basket evaluation: {result['dataset']}",
         "",
-        f"{result['users']} users; {result['split']}. Hyper-parameters tuned on the validation "
-        f"basket only; took {result['seconds']} s.",
+        f"{result['users']} users; {result['split']}. The baselines' hyper-parameters are "
+        "tuned on the validation basket only; the engine's are learned inside its own "
+        f"population refit (below); took {result['seconds']} s.",
         "",
         markdown_table(methods, main),
         "",
@@ -50,6 +51,35 @@ def next_basket_markdown(result: Mapping[str, Any]) -> str:
     ]
     for name, values in result.get("params", {}).items():
         parts.append(f"- **{name}**: " + ", ".join(f"{k}={v}" for k, v in values.items()))
+    learned = result.get("learned")
+    if learned:
+        parts += [
+            "",
+            "## The engine's learned settings",
+            "",
+            f"`engine.next_basket_settings()` after the refit ({result.get('engine_fit_seconds')} "
+            "s for ingest and fit): "
+            + ", ".join(f"{k}={learned[k]}" for k in
+                        ("half_life_days", "timing_weight", "personal_weight", "neighbours"))
+            + f"; source: {', '.join(sorted(set(learned['source'].values())))}; "
+            + "; ".join(learned.get("reasons", [])) + ".",
+        ]  # fmt: skip
+    comparisons = result.get("comparisons")
+    if comparisons:
+        parts += [
+            "",
+            "## Paired comparisons (Recall@10, 95 % bootstrap interval over users)",
+            "",
+            "| comparison | difference | ratio | verdict |",
+            "|---|---|---|---|",
+        ]
+        for name, c in comparisons.items():
+            d, r = c["difference"], c["ratio"]
+            verdict = "win" if c["win"] else ("loss" if c.get("loss") else "no separation")
+            parts.append(
+                f"| {name} | {d[0]:+.4f} [{d[1]:+.4f}, {d[2]:+.4f}] "
+                f"| {r[0]:.3f} [{r[1]:.3f}, {r[2]:.3f}] | {verdict} |"
+            )
     return "\n".join(parts) + "\n"
 
 

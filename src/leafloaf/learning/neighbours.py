@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from array import array
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -98,6 +98,54 @@ class Neighbourhood:
             np.bincount(items, weights=vals, minlength=len(self.items)) / total
         )
         return summed
+
+    def dense_scores_many(
+        self, vector: Mapping[str, float], ks: Sequence[int], exclude: str | None = None
+    ) -> dict[int, NDArray[np.float64]] | None:
+        """:meth:`dense_scores` for several neighbourhood sizes at once, the similarities
+        computed once and each size's rows added to the next smaller one's (the population
+        refit scores candidate sizes this way). Neighbours tied at a cut are taken by index
+        here, in any order there."""
+        idx = [self.item_index[p] for p in vector if p in self.item_index]
+        if not idx or not ks or min(ks) <= 0:
+            return None
+        weights = np.array([vector[self.items[i]] for i in idx])
+        norm = float(np.sqrt((weights**2).sum()))
+        if norm == 0:
+            return None
+        lo, hi = self.col_starts[idx], self.col_starts[np.asarray(idx) + 1]
+        span = hi - lo
+        at = np.repeat(lo - np.cumsum(np.r_[0, span[:-1]]), span) + np.arange(int(span.sum()))
+        sims = np.bincount(
+            self.col_users[at],
+            weights=self.col_values[at] * np.repeat(weights / norm, span),
+            minlength=len(self.users),
+        )
+        if exclude is not None and exclude in self.user_index:
+            sims[self.user_index[exclude]] = 0.0
+        positive = int((sims > 0).sum())
+        if positive == 0:
+            return None
+        ranked = np.lexsort((np.arange(len(sims)), -sims))[: min(max(ks), positive)]
+        out: dict[int, NDArray[np.float64]] = {}
+        summed = np.zeros(len(self.items))
+        done = 0
+        for k in sorted(set(ks)):
+            users = ranked[done : min(k, positive)]
+            if len(users):
+                r_lo, r_hi = self.row_starts[users], self.row_starts[users + 1]
+                r_span = r_hi - r_lo
+                rows = np.repeat(r_lo - np.cumsum(np.r_[0, r_span[:-1]]), r_span) + np.arange(
+                    int(r_span.sum())
+                )
+                summed += np.bincount(
+                    self.row_items[rows],
+                    weights=self.row_values[rows] * np.repeat(sims[users], r_span),
+                    minlength=len(self.items),
+                )
+                done = min(k, positive)
+            out[k] = summed / float(sims[ranked[:done]].sum())
+        return out
 
 
 def fit_neighbourhood(

@@ -3,9 +3,10 @@
 Blends three learned signals, each a probability-like share in ``[0, 1]``:
 recency-weighted order share (the usual order), restock timing at the order's time (the
 reorder model), and the weighted mean usual basket of the shopper's nearest neighbours
-(which also proposes products they never bought). The blend weights are global
-(``EngineConfig.timing_weight``, ``personal_weight``) and ``leafloaf evaluate`` tunes them
-on each user's validation basket — never per product or per data set in code.
+(which also proposes products they never bought). The blend weights, the half-life and
+the neighbourhood size are global: learned by the population refit on held-out latest
+baskets (:mod:`leafloaf.learning.nextbasket_fit`) unless ``EngineConfig`` sets them —
+never per product or per data set in code.
 """
 
 from __future__ import annotations
@@ -18,12 +19,25 @@ from leafloaf.config import EngineConfig
 from leafloaf.learning.population import PopulationModel
 from leafloaf.learning.reorder import reorder_probabilities
 from leafloaf.learning.stats import UserStats
-from leafloaf.learning.usual import usual_scores
+from leafloaf.learning.usual import served_half_life, usual_scores
 
-__all__ = ["blend", "next_basket_scores", "next_basket_top"]
+__all__ = ["blend", "next_basket_knobs", "next_basket_scores", "next_basket_top"]
 
 Parts = tuple[float, float, float, float]
 """(score, usual share, restock probability, neighbour share)."""
+
+
+def next_basket_knobs(
+    config: EngineConfig, population: PopulationModel
+) -> tuple[float, float, int]:
+    """``(timing weight, personal weight, neighbours)`` served: the host's where set in
+    ``config``, else the population refit's learned ones."""
+    fit = population.next_basket
+    return (
+        config.timing_weight if config.timing_weight is not None else fit.timing_weight,
+        config.personal_weight if config.personal_weight is not None else fit.personal_weight,
+        config.neighbours if config.neighbours is not None else fit.neighbours,
+    )
 
 
 def _signals(
@@ -36,8 +50,10 @@ def _signals(
     usual = usual_scores(stats, population, config, ref)
     timing = reorder_probabilities(stats, population, at_day) if at_day is not None else {}
     own = None
-    if population.neighbourhood is not None and config.neighbours > 0 and days:
-        own = usual_scores(stats, None, config, ref)
+    hood = population.neighbourhood
+    _, alpha, k = next_basket_knobs(config, population)
+    if hood is not None and days and k > 0 and alpha < 1:  # neighbours weigh something
+        own = usual_scores(stats, None, config, ref, served_half_life(config, population))
     return usual, {p: v[0] for p, v in timing.items()}, own
 
 
@@ -54,10 +70,11 @@ def next_basket_scores(
 ) -> dict[str, Parts]:
     """``{product: (score, usual share, restock probability, neighbour share)}``."""
     usual, restock, own = _signals(stats, population, config, at_day)
+    w_time, alpha, k = next_basket_knobs(config, population)
     neighbours: dict[str, float] = {}
     if own is not None and population.neighbourhood is not None:
-        neighbours = population.neighbourhood.scores(own, config.neighbours, stats.user_id)
-    return blend(usual, restock, neighbours, config.timing_weight, config.personal_weight)
+        neighbours = population.neighbourhood.scores(own, k, stats.user_id)
+    return blend(usual, restock, neighbours, w_time, alpha)
 
 
 def blend(
@@ -101,17 +118,17 @@ def next_basket_top(
     and the pick widens only when ``keep`` refuses too many.
     """
     usual, restock, own = _signals(stats, population, config, at_day)
+    timing_weight, alpha, k_near = next_basket_knobs(config, population)
     hood = population.neighbourhood
     dense = None
     if own is not None and hood is not None:
-        dense = hood.dense_scores(own, config.neighbours, stats.user_id)
+        dense = hood.dense_scores(own, k_near, stats.user_id)
     if hood is None or dense is None or not dense.any():
-        scores = blend(usual, restock, {}, config.timing_weight, config.personal_weight)
+        scores = blend(usual, restock, {}, timing_weight, alpha)
         ranked = sorted(scores.items(), key=lambda kv: (-kv[1][0], kv[0]))
         return [(pid, parts) for pid, parts in ranked if keep(pid)][:k]
     index, items = hood.item_index, hood.items
-    w_time = config.timing_weight if restock else 0.0
-    alpha = config.personal_weight
+    w_time = timing_weight if restock else 0.0
     # blend's candidates: the shopper's usual products, and any they are due to restock
     # that a neighbour also bought
     extra = [p for p in restock if p not in usual and p in index and dense[index[p]] != 0]

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from array import array
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -28,6 +28,7 @@ from leafloaf.learning.complements import (
 from leafloaf.learning.dietary import AttributeRates, fit_from_columns
 from leafloaf.learning.household import HouseholdModel, fit_household_model
 from leafloaf.learning.neighbours import Neighbourhood, fit_neighbourhood
+from leafloaf.learning.nextbasket_fit import NextBasketFit, fit_next_basket
 from leafloaf.learning.pacing import paced
 from leafloaf.learning.prices import PriceModel, fit_price_model, fit_price_weight, shopper_prices
 from leafloaf.learning.quantity import QuantityModel, fit_quantity_model, sample_shoppers
@@ -77,6 +78,8 @@ class PopulationModel:
     """Category and overall quantity histograms and the fitted quantity strengths."""
     household: HouseholdModel | None = None
     neighbourhood: Neighbourhood | None = None
+    next_basket: NextBasketFit = field(default_factory=NextBasketFit)
+    """Next-basket knobs learned on held-out latest baskets (learning/nextbasket_fit)."""
     _log_priors: dict[str, tuple[str | None, float, float]] = field(
         default_factory=dict, repr=False
     )
@@ -235,7 +238,10 @@ def fit_population(
     catalog: Catalog,
     event_count: int,
     share_vectors: (
-        Mapping[str, Mapping[str, float]] | Iterable[tuple[str, Mapping[str, float]]] | None
+        Mapping[str, Mapping[str, float]]
+        | Iterable[tuple[str, Mapping[str, float]]]
+        | Callable[[float], Iterable[tuple[str, Mapping[str, float]]]]
+        | None
     ) = None,
     complement_prior: float = 5.0,
     item_prior: float = 2.0,
@@ -245,11 +251,13 @@ def fit_population(
     """Fit every population statistic from all shoppers' rows and the event log.
 
     ``share_vectors`` (each shopper's recency-weighted order shares) feed the neighbourhood;
+    given as a function of the half-life, they are built at the learned one.
     ``complement_prior`` is the co-occurrence shrinkage the engine serves with (the
     complements' ``κ`` is fitted under it), ``item_prior`` the re-ranker's (the price
     weight is fitted under it). The quantity strengths are fitted on the histograms of at
     most ``quantity_shoppers`` shoppers (those whose ids hash lowest); values pinned in
-    ``config`` are kept.
+    ``config`` are kept; the
+    next-basket knobs left ``None`` are learned (:func:`fit_next_basket`).
     """
     model = PopulationModel(n_users=len(users), events_at_fit=event_count)
     gaps: list[float] = []
@@ -333,7 +341,16 @@ def fit_population(
             columns, catalog, model.prices, model.item_lines, model.category_lines, item_prior
         )
     model.household = fit_household_model(list(users.values()), catalog)
+    model.next_basket = fit_next_basket(
+        columns, model, config or EngineConfig(), with_neighbours=share_vectors is not None
+    )
     if share_vectors is not None:
+        if callable(share_vectors):
+            share_vectors = share_vectors(
+                config.half_life_days
+                if config is not None and config.half_life_days is not None
+                else model.next_basket.half_life_days
+            )
         neighbourhood = fit_neighbourhood(share_vectors)
         model.neighbourhood = neighbourhood if neighbourhood.users else None
     return model
