@@ -73,7 +73,14 @@ def test_evaluate_next_basket_cli_writes_fixed_shape_json(tmp_path: Path) -> Non
                  "--no-progress"]) == 0  # fmt: skip
     result = json.loads((out / "next-basket-ic.json").read_text())
     assert result["dataset"] == "ic" and result["users"] == 25 and result["k"] == [10, 20]
-    assert set(result["methods"]) == {"g-topfreq", "p-topfreq", "tifu-knn", "leafloaf"}
+    assert set(result["methods"]) == {
+        "g-topfreq", "p-topfreq", "tifu-knn", "tifu-knn-paper", "leafloaf"
+    }  # fmt: skip
+    assert result["params"]["tifu-knn"]["variant"] == "authors"
+    assert result["params"]["tifu-knn-paper"]["variant"] == "paper"
+    effect = result["tifu_variants"]["recall@10 tifu-knn - tifu-knn-paper"]
+    low, high = effect["ci95"]
+    assert low <= effect["mean_difference"] <= high
     for figures in result["methods"].values():
         for key in ("recall@10", "ndcg@10", "phr@10", "recall@20", "ndcg@20", "phr@20"):
             assert 0.0 <= figures[key] <= 1.0

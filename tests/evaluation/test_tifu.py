@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import random
 from datetime import UTC, datetime, timedelta
@@ -155,3 +156,21 @@ def test_tifu_scores_are_bounded_and_lists_agree(
         if variant == "authors" or len(known) == 1:
             assert set(top) <= own | {i for v in known.values() for b in v for i in b.items}
         assert set(top[: len(own)]) & own or not own
+
+
+def test_grid_search_reuses_neighbours_yet_picks_what_separate_fits_pick() -> None:
+    from leafloaf.evaluation import nextbasket as nb
+    from leafloaf.evaluation.split import UserSplit
+
+    known = _generated(60, 50, seed=5)
+    splits = {u: UserSplit(b[:-2], b[-2], b[-1]) for u, b in known.items() if len(b) >= 3}
+    stage = nb._Stage(splits, "validation")
+    best, best_score = None, -1.0
+    for groups, decay, k, alpha in itertools.product(*nb.TIFU_GRID.values()):
+        params = TIFUParams(groups=groups, group_decay=decay, neighbours=k, alpha=alpha)
+        model = TIFUKNN(params)
+        model.fit(stage.known)
+        score = nb._objective(stage.score({u: model.predict(u, 10) for u in stage.targets}))
+        if score > best_score:
+            best, best_score = params, score
+    assert nb._tune_tifu(stage, "authors", show=False) == best
