@@ -182,40 +182,49 @@ class TIFUKNN:
         """Every user's top ``k`` for each ``(neighbours, alpha)``, in one pass over the users.
 
         The neighbours' mean is built once per block and ``neighbours`` value (growing sums
-        over the distance-ordered prefix) and shared by every ``alpha``: the grid search
-        pays for vectors and neighbours once, not once per blend.
+        over the distance-ordered prefix) and shared by every ``alpha``. An item the user never
+        bought scores ``(1 - alpha) · mean``, so only the user's own items and the ``k`` best
+        others by mean can make the list: each blend is scored on those few candidates.
         """
         wanted = list(settings) if settings is not None else [
             (self.params.neighbours, self.params.alpha)
         ]  # fmt: skip
-        by_k: dict[int, list[float]] = {}
+        by_k: dict[int, list[tuple[int, float]]] = {}
         for nb, a in wanted:
-            by_k.setdefault(self._k(nb), []).append(a)
+            by_k.setdefault(self._k(nb), []).append((nb, a))
         out: dict[tuple[int, float], dict[str, list[str]]] = {s: {} for s in wanted}
         n = len(self.users)
         for start in range(0, n, block):
             rows = np.arange(start, min(start + block, n))
-            own = self._vectors.rows(rows)
-            near = np.zeros_like(own)
+            own_idx, own_val = self._vectors.padded_rows(rows)
+            have = own_idx >= 0
+            lines = np.broadcast_to(np.arange(len(rows))[:, None], own_idx.shape)
+            near = np.zeros((len(rows), len(self.items)), dtype=np.float64)
             done = 0
             for kk in sorted(by_k):
                 if kk > done:
                     near += self._vectors.row_sums(self.neighbour_order[rows, done:kk])
                     done = kk
                 mean = near / max(kk, 1)
-                for a in by_k[kk]:
-                    blended = a * own + (1 - a) * mean
-                    top = _smallest(-blended, k)
-                    picked = np.take_along_axis(blended, top, axis=1)
-                    lists = {
-                        self.users[r]: [self.items[j] for j, v in zip(t, pv, strict=True) if v > 0]
-                        for r, t, pv in zip(
-                            rows.tolist(), top.tolist(), picked.tolist(), strict=True
-                        )
-                    }
-                    for nb, a2 in wanted:
-                        if a2 == a and self._k(nb) == kk:
-                            out[(nb, a2)].update(lists)
+                others = mean.copy()
+                others[lines[have], own_idx[have]] = -np.inf
+                best_others = _smallest(-others, k)
+                # fewer other items than k: what was picked past them is the user's own
+                best_others[np.take_along_axis(others, best_others, axis=1) == -np.inf] = -1
+                cand = np.concatenate([own_idx, best_others], axis=1)
+                cand_own = np.concatenate([own_val, np.zeros(best_others.shape)], axis=1)
+                cand_mean = np.take_along_axis(mean, np.maximum(cand, 0), axis=1)
+                for nb, a in by_k[kk]:
+                    blended = a * cand_own + (1 - a) * cand_mean
+                    blended[cand < 0] = -np.inf
+                    order = np.lexsort((cand, -blended), axis=1)[:, :k]
+                    top = np.take_along_axis(cand, order, axis=1).tolist()
+                    val = np.take_along_axis(blended, order, axis=1).tolist()
+                    target = out[(nb, a)]
+                    for r, t, v in zip(rows.tolist(), top, val, strict=True):
+                        target[self.users[r]] = [
+                            self.items[j] for j, x in zip(t, v, strict=True) if x > 0
+                        ]
         return out
 
 
@@ -259,6 +268,25 @@ class _UserVectors:
         if self.sparse:
             return np.asarray(self.csr[rows].toarray(), dtype=np.float64)
         return self.dense[rows].copy()
+
+    def padded_rows(self, rows: NDArray[np.intp]) -> tuple[NDArray[np.intp], NDArray[np.float64]]:
+        """Some users' nonzero items and values, one row each, padded with index -1."""
+        if self.sparse:
+            part = self.csr[rows]
+            counts = np.diff(part.indptr)
+            idx, val = part.indices, part.data
+        else:
+            dense = self.dense[rows]
+            r, c = np.nonzero(dense)
+            counts = np.bincount(r, minlength=len(rows))
+            idx, val = c, dense[r, c]
+        width = int(counts.max()) if len(counts) else 0
+        out_idx = np.full((len(rows), width), -1, dtype=np.intp)
+        out_val = np.zeros((len(rows), width), dtype=np.float64)
+        where = np.arange(width)[None, :] < counts[:, None]
+        out_idx[where] = idx
+        out_val[where] = val
+        return out_idx, out_val
 
     def row_sums(self, picks: NDArray[np.intp]) -> NDArray[np.float64]:
         """Per row of ``picks``: the sum of the vectors of the users it names."""
