@@ -41,9 +41,9 @@ def test_leave_last_out() -> None:
     assert [b.items for b in s.known("test")] == [("a",), ("b",), ("c",)]
 
 
-def test_tifu_weights_follow_the_paper() -> None:
+def test_tifu_paper_variant_weights_follow_the_paper() -> None:
     baskets = [_basket(i, "x") for i in range(6)]
-    weights = [w for w, _ in _weights(3, 0.9, 0.7, baskets)]
+    weights = [w for w, _ in _weights(3, 0.9, 0.7, baskets, "paper")]
     # 3 groups of 2: inside a group newer baskets weigh r_b^0, older r_b^1; groups r_g^age
     expected = [0.9 * 0.49, 0.49, 0.9 * 0.7, 0.7, 0.9, 1.0]
     assert weights == pytest.approx([e / 2 / 3 for e in expected])
@@ -59,7 +59,8 @@ def test_ptopfreq_and_tifu_prefer_the_users_staples() -> None:
     p.fit(known)
     assert p.predict("u", 1) == ["milk"]
     assert p.predict("w", 2) == ["bread", "milk"]  # padded with the popular item
-    tifu = TIFUKNN(TIFUParams(groups=2, neighbours=1, alpha=0.5))
+    # the authors' code counts the shopper among their own neighbours: k = 2 is u and v
+    tifu = TIFUKNN(TIFUParams(groups=2, neighbours=2, alpha=0.5))
     tifu.fit(known)
     assert tifu.predict("u", 1) == ["milk"]
     assert "bread" in tifu.predict("u", 3)  # from its nearest neighbour v
@@ -72,7 +73,14 @@ def test_evaluate_next_basket_cli_writes_fixed_shape_json(tmp_path: Path) -> Non
                  "--no-progress"]) == 0  # fmt: skip
     result = json.loads((out / "next-basket-ic.json").read_text())
     assert result["dataset"] == "ic" and result["users"] == 25 and result["k"] == [10, 20]
-    assert set(result["methods"]) == {"g-topfreq", "p-topfreq", "tifu-knn", "leafloaf"}
+    assert set(result["methods"]) == {
+        "g-topfreq", "p-topfreq", "tifu-knn", "tifu-knn-paper", "leafloaf"
+    }  # fmt: skip
+    assert result["params"]["tifu-knn"]["variant"] == "authors"
+    assert result["params"]["tifu-knn-paper"]["variant"] == "paper"
+    effect = result["tifu_variants"]["recall@10 tifu-knn - tifu-knn-paper"]
+    low, high = effect["ci95"]
+    assert low <= effect["mean_difference"] <= high
     for figures in result["methods"].values():
         for key in ("recall@10", "ndcg@10", "phr@10", "recall@20", "ndcg@20", "phr@20"):
             assert 0.0 <= figures[key] <= 1.0
