@@ -416,9 +416,9 @@ DIALOGUES: list[tuple[str, list[Turn]]] = [
         "39318",
         [
             ("my usual", ["usual"], {}),
-            ("add the first one", ["add"], {"Cool Mint Chocolate Energy Bar": 1}),
-            ("what am i running low on", ["due"], {"Cool Mint Chocolate Energy Bar": 1}),
-            ("show my cart", ["show_cart"], {"Cool Mint Chocolate Energy Bar": 1}),
+            ("add the first one", ["add"], {"Ultra Thin Slices Sharp Cheddar Cheese": 1}),
+            ("what am i running low on", ["due"], {"Ultra Thin Slices Sharp Cheddar Cheese": 1}),
+            ("show my cart", ["show_cart"], {"Ultra Thin Slices Sharp Cheddar Cheese": 1}),
         ],
     ),
     (
@@ -433,7 +433,7 @@ DIALOGUES: list[tuple[str, list[Turn]]] = [
         "131571",
         [
             ("whats due", ["due"], {}),
-            ("add the second one", ["add"], {"Pineapple Juice": 1}),
+            ("add the second one", ["add"], {"Creamy Chipotle Ranch Dressing": 1}),
             ("checkout", ["checkout"], {}),
         ],
     ),
