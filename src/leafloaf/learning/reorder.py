@@ -16,13 +16,14 @@ at least the host's ``EngineConfig.due_probability`` (one half by default).
 
 from __future__ import annotations
 
+import numpy as np
+
 from leafloaf.catalog import Catalog
 from leafloaf.learning.population import PopulationModel
 from leafloaf.learning.regularity import (
     SKIP_WINDOW,
     IntervalRegularity,
-    restock_probability,
-    typical_interval,
+    restock_probabilities,
 )
 from leafloaf.learning.stats import UserStats
 from leafloaf.models import Reason, ReorderItem
@@ -38,40 +39,47 @@ def reorder_probabilities(
     if not days:
         return {}
     gap = max(stats.mean_gap() or population.median_gap, 1e-3)
-    last_order = days[-1]
     fit = population.regularity or IntervalRegularity.pooled(population.interval_shape)
     own = fit.shopper.get(stats.user_id, {})
     products, prior = fit.product_log_var, fit.global_log_var
-    nu, rho, calibration = fit.nu_shopper, fit.reliability, fit.calibration
+    nu = fit.nu_shopper
     half = gap / 2
     lookback = SKIP_WINDOW + 1
-    out = {}
-    for pid, item in stats.purchased.items():
-        n = item.lines
-        last = item.last_day
-        mean = typical_interval(n, item.first_day, last_order, gap)
-        elapsed = at_day - last
-        log_var = products.get(pid, prior)
+    items = stats.purchased
+    n_items = len(items)
+    if not n_items:
+        return {}
+    pids = list(items)
+    lines = np.empty(n_items)
+    first = np.empty(n_items)
+    last = np.empty(n_items)
+    log_var = np.empty(n_items)
+    for i, pid in enumerate(pids):
+        item = items[pid]
+        lines[i], first[i], last[i] = item.lines, item.first_day, item.last_day
+        v = products.get(pid, prior)
         mine = own.get(pid)
-        if mine is not None:
-            log_var = (nu * log_var + mine[1]) / (nu + mine[0])
-        # orders since the last purchase without the item (the latest few decide; see
-        # restock_probability), as offsets from that purchase shifted by the half-gap
-        skipped = [d - last + half for d in days[-lookback:] if d > last + 1e-9]
-        out[pid] = (
-            restock_probability(
-                mean,
-                log_var,
-                population.repeat_probability(n),
-                rho,
-                skipped,
-                elapsed + half,
-                calibration,
-            ),
-            mean,
-            elapsed,
-        )
-    return out
+        log_var[i] = v if mine is None else (nu * v + mine[1]) / (nu + mine[0])
+    order_days = np.asarray(days, dtype=np.float64)
+    # typical_interval, for every product at once
+    mean = np.maximum((order_days[-1] - first + gap) / np.maximum(lines, 1.0), 1e-3)
+    elapsed = at_day - last
+    repeat = population.repeat_after or [0.5]
+    active = np.asarray(repeat)[np.minimum(np.maximum(lines.astype(np.int64), 1), len(repeat)) - 1]
+    # orders since the last purchase without the item (the latest few decide; see
+    # restock_probability), as offsets from that purchase shifted by the half-gap
+    count = len(order_days) - np.searchsorted(order_days, last + 1e-9, side="right")
+    recent = order_days[-lookback:]
+    offsets = np.full((n_items, lookback), np.nan)
+    after = recent[None, :] > last[:, None] + 1e-9  # only orders after the purchase
+    offsets[:, lookback - len(recent) :] = np.where(
+        after, recent[None, :] - last[:, None] + half, np.nan
+    )
+    p = restock_probabilities(
+        mean, log_var, active, fit.reliability, offsets, count.astype(np.float64),
+        elapsed + half, fit.calibration,
+    )  # fmt: skip
+    return {pid: (float(p[i]), float(mean[i]), float(elapsed[i])) for i, pid in enumerate(pids)}
 
 
 def reorder_items(
