@@ -15,9 +15,12 @@ next-basket literature, so a tiny deployment is not fitted to noise.
 The search runs in two stages: first the personal knobs (half-life × timing weight, own
 products only), then, with that half-life, the neighbour knobs (personal weight × timing
 weight × neighbourhood size) over a neighbourhood of at most ``max_pool`` shoppers whose
-vectors never contain a held-out basket's own shopper. Cost: one ``next_basket`` read per
-case and candidate half-life, plus one neighbourhood query per case (about 2 s at 1,000
-shoppers, the same at any population size).
+vectors never contain a held-out basket's own shopper. The pool is every shopper up to
+20,000, so "k neighbours" means in the fit what it means when served: with a 5,000-shopper
+pool on the 9,010 DC shoppers the fit chose 50 neighbours and served Recall@10 0.456, with
+all of them 800 and 0.471. Cost: one ``next_basket`` read per case and candidate
+half-life, plus one neighbourhood query per case over the pool (about 2 s at 1,000
+shoppers, 3.5 s at 9,010; bounded above 20,000).
 """
 
 from __future__ import annotations
@@ -214,7 +217,7 @@ def fit_next_basket(
     population: PopulationModel,
     config: EngineConfig,
     max_cases: int = 400,
-    max_pool: int = 5_000,
+    max_pool: int = 20_000,
     with_neighbours: bool = True,
 ) -> NextBasketFit:
     """Learn the next-basket knobs on held-out latest baskets (see the module docstring).
