@@ -21,13 +21,14 @@ keeps the ``κ`` under which the hidden items are most likely (:func:`fit_histor
 from __future__ import annotations
 
 import math
-import zlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from itertools import pairwise
 
 import numpy as np
 from numpy.typing import NDArray
+
+from leafloaf.learning.holdout import basket_table, shopper_signatures
 
 __all__ = [
     "CoOccurrence",
@@ -353,10 +354,6 @@ _DEFAULT = HistoryStrength(kappa=float(2.0**4), cases=0, log_likelihood=0.0)
 """Before any shopper has two baskets: nothing to fit on; a middle of the grid."""
 
 
-def _crc(text: str) -> int:
-    return zlib.crc32(text.encode())
-
-
 def fit_history_strength(
     user: NDArray[np.int64],
     basket: NDArray[np.int64],
@@ -382,24 +379,12 @@ def fit_history_strength(
     """
     if len(product) == 0:
         return _DEFAULT
-    p_hash = np.asarray([_crc(p) for p in product_ids], dtype=np.int64)
-    n_baskets = int(basket.max()) + 1
-    start = np.full(n_baskets, np.inf)
-    np.minimum.at(start, basket, day)
-    owner = np.full(n_baskets, -1, dtype=np.int64)
-    owner[basket] = user
-    distinct = np.unique(basket * max(len(product_ids), 1) + product)
-    d_basket, d_product = distinct // max(len(product_ids), 1), distinct % max(len(product_ids), 1)
-    signature = np.zeros(n_baskets, dtype=np.int64)
-    np.add.at(signature, d_basket, p_hash[d_product])
-    signature %= 2**32
-    size = np.bincount(d_basket, minlength=n_baskets)
-    present = np.flatnonzero(owner >= 0)
-    # latest basket per shopper: by start day, then by content (never by arrival order)
-    order = present[np.lexsort((signature[present], start[present], owner[present]))]
-    last_of_group = np.r_[owner[order][1:] != owner[order][:-1], True]
-    per_user = np.bincount(owner[present], minlength=int(user.max()) + 1)
-    latest = order[last_of_group]
+    table = basket_table(user, basket, product, day, product_ids)
+    owner, signature, size, per_user = table.owner, table.signature, table.size, table.per_user
+    n_baskets = len(owner)
+    d_basket, d_product = table.line_basket, table.line_product
+    p_hash = table.product_hash
+    latest = table.latest  # by start day, then by content (never by arrival order)
     eligible = latest[(per_user[owner[latest]] >= 2) & (size[latest] >= 2)]
     if len(eligible) == 0:
         return _DEFAULT
@@ -409,9 +394,7 @@ def fit_history_strength(
     # the cases' co-occurrence from a bounded sample of shoppers (the cases' own, then
     # those whose baskets hash lowest): it costs the same at any population size, and a
     # few thousand shoppers estimate the distribution κ weighs against the own one
-    user_sig = np.zeros(int(user.max()) + 1, dtype=np.int64)
-    np.add.at(user_sig, owner[present], signature[present])
-    user_sig %= 2**32
+    user_sig = shopper_signatures(table)
     sampled = np.zeros(len(user_sig), dtype=bool)
     sampled[owner[eligible]] = True
     others = np.flatnonzero(~sampled & (per_user > 0))

@@ -26,12 +26,13 @@ shoppers, 3.5 s at 9,010; bounded above 20,000).
 from __future__ import annotations
 
 import math
-import zlib
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 import numpy as np
 from numpy.typing import NDArray
+
+from leafloaf.learning.holdout import basket_table
 
 if TYPE_CHECKING:
     from leafloaf.config import EngineConfig
@@ -85,10 +86,6 @@ class NextBasketFit:
     """Mean held-out Recall@10 of the neutral setting (personal frequency)."""
     learned: bool = False
     """False: the held-out evidence did not separate settings, so the neutral one stays."""
-
-
-def _crc(text: str) -> int:
-    return zlib.crc32(text.encode())
 
 
 def _gate(best: NDArray[np.float64], incumbent: NDArray[np.float64]) -> bool:
@@ -248,27 +245,14 @@ def fit_next_basket(
         return neutral
     storage = fixed_h if fixed_h is not None else STORAGE_HALF_LIFE_DAYS
     ids = columns.product_ids
-    p_hash = np.asarray([_crc(p) for p in ids], dtype=np.int64)
-    n_b = int(columns.basket.max()) + 1
-    start = np.full(n_b, np.inf)
-    np.minimum.at(start, columns.basket, columns.day)
-    owner = np.full(n_b, -1, dtype=np.int64)
-    owner[columns.basket] = columns.user
-    width = max(len(ids), 1)
-    distinct = np.unique(columns.basket * width + columns.product)
-    d_b, d_p = distinct // width, distinct % width
-    signature = np.zeros(n_b, dtype=np.int64)
-    np.add.at(signature, d_b, p_hash[d_p])
-    signature %= 2**32
-    present = np.flatnonzero(owner >= 0)
-    order = present[np.lexsort((signature[present], start[present], owner[present]))]
-    is_last = np.r_[owner[order][1:] != owner[order][:-1], True]
-    n_users = int(columns.user.max()) + 1
-    per_user = np.bincount(owner[present], minlength=n_users)
+    table = basket_table(columns.user, columns.basket, columns.product, columns.day, ids)
+    owner, signature, start, present = table.owner, table.signature, table.start, table.present
+    per_user, n_users, n_b = table.per_user, table.n_users, len(table.owner)
+    d_b, d_p = table.line_basket, table.line_product
     user_sig = np.zeros(n_users, dtype=np.int64)
     np.add.at(user_sig, owner[present], signature[present] * 2654435761 % 2**32)
     user_sig %= 2**32
-    latest = order[is_last]
+    latest = table.latest
     eligible = latest[per_user[owner[latest]] >= 2]
     eligible = eligible[np.lexsort((user_sig[owner[eligible]], signature[eligible]))][:max_cases]
     if len(eligible) < _MIN_CASES:

@@ -34,7 +34,6 @@ is 0 and the term is off.
 from __future__ import annotations
 
 import math
-import zlib
 from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -44,6 +43,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from leafloaf.catalog import Catalog
+from leafloaf.learning.holdout import basket_table, shopper_signatures
 from leafloaf.learning.stats import UserStats
 from leafloaf.sizes import product_size
 
@@ -251,10 +251,6 @@ def _shrinkage(
     return min(within / between, _MAX_PRIOR), within
 
 
-def _crc(text: str) -> int:
-    return zlib.crc32(text.encode())
-
-
 @dataclass
 class _Cases:
     """Held-out choices: candidate rows with an offset and a price feature, per case."""
@@ -334,24 +330,11 @@ def fit_price_weight(
     if len(product) == 0 or not model.z:
         return _with_weight(model, 0.0, {"cases": 0, "reason": "no priced comparable products"})
     n_products = len(ids)
-    p_hash = np.asarray([_crc(p) for p in ids], dtype=np.int64)
-    n_baskets = int(basket.max()) + 1
-    start = np.full(n_baskets, np.inf)
-    np.minimum.at(start, basket, day)
-    owner = np.full(n_baskets, -1, dtype=np.int64)
-    owner[basket] = user
-    signature = np.zeros(n_baskets, dtype=np.int64)
-    np.add.at(signature, basket, p_hash[product])
-    signature %= 2**32
-    present = np.flatnonzero(owner >= 0)
-    order = present[np.lexsort((signature[present], start[present], owner[present]))]
-    last = np.r_[owner[order][1:] != owner[order][:-1], True]
-    latest = order[last]
-    per_user = np.bincount(owner[present], minlength=int(user.max()) + 1)
-    latest = latest[per_user[owner[latest]] >= 2]
-    user_sig = np.zeros(len(per_user), dtype=np.int64)
-    np.add.at(user_sig, owner[present], signature[present])
-    user_sig %= 2**32
+    table = basket_table(user, basket, product, day, ids)
+    owner, per_user, n_baskets = table.owner, table.per_user, len(table.owner)
+    p_hash = table.product_hash
+    latest = table.latest[per_user[owner[table.latest]] >= 2]
+    user_sig = shopper_signatures(table)
     latest = latest[np.lexsort((owner[latest], user_sig[owner[latest]]))][:max_shoppers]
     if len(latest) == 0:
         return _with_weight(model, 0.0, {"cases": 0, "reason": "no shopper with two baskets"})

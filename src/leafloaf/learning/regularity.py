@@ -27,13 +27,14 @@ same held-out cases (identity where they are too few to say otherwise).
 from __future__ import annotations
 
 import math
-import zlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
+
+from leafloaf.learning.holdout import basket_table
 
 __all__ = [
     "SKIP_WINDOW",
@@ -225,10 +226,6 @@ def log_gap_stats(
     return groups // width, groups % width, (counts[keep] - 1).astype(np.float64), dev[keep]
 
 
-def _crc(text: str) -> int:
-    return zlib.crc32(text.encode())
-
-
 @dataclass
 class _Cases:
     """Held-out cases, one per (sampled shopper, product bought before their latest basket)."""
@@ -260,20 +257,10 @@ def _holdout_cases(
     """The latest basket of up to ``max_shoppers`` shoppers with three or more baskets (by
     basket start, then content; shoppers by content hash, until ``max_cases`` cases), and the
     mask of lines kept."""
-    n_baskets = int(basket.max()) + 1
-    start = np.full(n_baskets, np.inf)
-    np.minimum.at(start, basket, day)
-    owner = np.full(n_baskets, -1, dtype=np.int64)
-    owner[basket] = user
-    p_hash = np.asarray([_crc(p) for p in product_ids], dtype=np.int64)
-    signature = np.zeros(n_baskets, dtype=np.int64)
-    np.add.at(signature, basket, p_hash[product])
-    signature %= 2**32
-    present = np.flatnonzero(owner >= 0)
-    order = present[np.lexsort((signature[present], start[present], owner[present]))]
-    last_of_group = np.r_[owner[order][1:] != owner[order][:-1], True]
-    per_user = np.bincount(owner[present], minlength=int(user.max()) + 1)
-    latest = order[last_of_group]
+    table = basket_table(user, basket, product, day, product_ids)
+    owner, signature, start, per_user = table.owner, table.signature, table.start, table.per_user
+    n_baskets = len(owner)
+    latest = table.latest
     eligible = latest[per_user[owner[latest]] >= 3]
     if len(eligible) == 0:
         return None
